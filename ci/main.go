@@ -1,0 +1,120 @@
+// Command ci plans, builds, tests and publishes the Stud.IP container images.
+//
+//	go run ./ci <command> [flags]
+//
+// Exit codes: 0 success, 1 failure, 2 bad input or usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/versions"
+)
+
+// env is what a command may touch of the outside world, so tests can run commands in process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands in the order `ci -h` lists them.
+var commands = []command{
+	{"check", "validate versions.yaml and report every problem", runCheck},
+	{"plan", "print the targets and their tags", runPlan},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, e, args[1:])
+			if err != nil && !errors.Is(err, pflag.ErrHelp) {
+				fmt.Fprintf(e.stderr, "ci %s: %v\n", c.name, err)
+			}
+			return exitCode(err)
+		}
+	}
+	fmt.Fprintf(e.stderr, "ci: unknown command %q\n", args[0])
+	usage(e.stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: go run ./ci <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'go run ./ci <command> -h' for a command's flags.")
+}
+
+// usageError is bad input from the user: a wrong flag or argument.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, pflag.ErrHelp):
+		return 0
+	case errors.As(err, new(usageError)),
+		errors.As(err, new(*versions.Error)),
+		errors.As(err, new(*plan.FilterError)),
+		errors.As(err, new(*plan.TagError)):
+		return 2
+	}
+	return 1
+}
+
+// newFlags makes a command's flag set; its errors are usage errors and -h prints the
+// command's usage line and flags.
+func newFlags(e *env, name, args, about string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ci "+name, pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: go run ./ci %s %s\n\n%s\n\nflags:\n%s", name, args, about, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors.
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}

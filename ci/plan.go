@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"gitlab.studip.de/studip/docker/plan"
+)
+
+func runPlan(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "plan", "[--file F] [--version V]... [--base B]... [--platform P]... [--json]",
+		"Prints the targets (one per versions.yaml entry and base, plus a test image per PHP\nversion) with their platforms and tags. Needs no engine.")
+	pf := addPlanFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	p, err := pf.load(e, plan.Options{})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, p)
+	}
+	return writeTable(e.stdout, p)
+}
+
+type jsonPlan struct {
+	Repository string       `json:"repository"`
+	Targets    []jsonTarget `json:"targets"`
+}
+
+type jsonTarget struct {
+	Version   string   `json:"version"`
+	Minor     string   `json:"minor"`
+	Channel   string   `json:"channel"`
+	Base      string   `json:"base"`
+	Ref       string   `json:"ref"`
+	PHP       string   `json:"php"`
+	Node      string   `json:"node"`
+	Platforms []string `json:"platforms"`
+	Tags      []string `json:"tags"`
+}
+
+func writeJSON(w io.Writer, p *plan.Plan) error {
+	out := jsonPlan{Repository: p.Repository, Targets: []jsonTarget{}}
+	for _, t := range p.Targets {
+		out.Targets = append(out.Targets, jsonTarget{
+			Version:   t.Name,
+			Minor:     t.Minor,
+			Channel:   string(t.Channel),
+			Base:      string(t.Base),
+			Ref:       ref(t),
+			PHP:       t.PHP,
+			Node:      t.Node,
+			Platforms: strs(t.Platforms),
+			Tags:      tagNames(t),
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeTable(w io.Writer, p *plan.Plan) error {
+	fmt.Fprintf(w, "repository: %s\n\n", p.Repository)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tCHANNEL\tBASE\tREF\tPHP\tNODE\tPLATFORMS\tTAGS")
+	for _, t := range p.Targets {
+		r := ref(t)
+		if r == "" {
+			r = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Channel, t.Base, r, t.PHP, t.Node,
+			strings.Join(strs(t.Platforms), ","), strings.Join(tagNames(t), " "))
+	}
+	return tw.Flush()
+}
+
+// ref is the git ref a target builds; a test image builds none.
+func ref(t plan.Target) string {
+	if t.Source == nil {
+		return ""
+	}
+	return t.Source.Ref
+}
+
+func tagNames(t plan.Target) []string {
+	names := make([]string, len(t.Tags))
+	for i, tag := range t.Tags {
+		names[i] = tag.Name
+	}
+	return names
+}
+
+func strs[T fmt.Stringer](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
+	}
+	return out
+}

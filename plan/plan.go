@@ -1,0 +1,251 @@
+// Package plan decides what to build: one target per versions.yaml entry and base, plus a
+// test image per PHP version, each with its platforms, build inputs, labels and tags. It is
+// pure (no Dagger, no I/O) so that `ci plan` and the pipelines agree by construction.
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gitlab.studip.de/studip/docker/versions"
+)
+
+// Channel says what kind of image a target is.
+type Channel string
+
+const (
+	Release    Channel = "release"
+	Prerelease Channel = "prerelease"
+	Nightly    Channel = "nightly"
+	Tests      Channel = "tests" // the test image of a PHP version, for Stud.IP's own CI
+)
+
+// Plan is every target of a versions file, in a deterministic order: nightly first, then
+// releases newest first, then the test images newest PHP first; bases in file order.
+type Plan struct {
+	Repository string
+	Images     Images
+	Targets    []Target
+}
+
+// Target is one image: everything the pipelines need to build, test and push it.
+type Target struct {
+	Name      string // "6.0.3", "6.1.0-beta.1", "nightly" or "tests-php8.3"
+	Minor     string // "6.0"; "" for nightly and test images
+	Channel   Channel
+	Base      versions.Base
+	PHP       string
+	Node      string
+	Platforms []versions.Platform
+	Tags      []Tag // bare before suffixed; full version, minor, major, latest
+
+	// Source is where the Stud.IP tree comes from; nil for a test image, which holds none.
+	Source *Source
+	// Runtime is the Docker build of the PHP runtime: the whole image of a test image, the
+	// base of the final stage otherwise. Targets with equal Runtime share one build.
+	Runtime Runtime
+	// Labels are the OCI labels of the image, sorted by key. The pipeline adds
+	// LabelRevision once it has resolved Source.Ref to a commit.
+	Labels []Label
+
+	repository string
+}
+
+// Source is the Stud.IP tree of a target and the images its architecture-independent
+// stages run in.
+type Source struct {
+	URL           string // git repository
+	Ref           string // branch, tag or commit
+	NodeImage     string // runs npm ci + npm run webpack-prod
+	ComposerImage string // runs composer install
+}
+
+// Runtime is a Docker build of dockerfiles/ (the build context).
+type Runtime struct {
+	Dockerfile string     // relative to dockerfiles/, e.g. "apache/Dockerfile"
+	Target     string     // the stage to build; "" for the last one
+	BuildArgs  []BuildArg // sorted by name
+}
+
+// BuildArg is one --build-arg.
+type BuildArg struct{ Name, Value string }
+
+// Label is one OCI image label.
+type Label struct{ Key, Value string }
+
+// OCI label keys (https://github.com/opencontainers/image-spec/blob/main/annotations.md).
+const (
+	LabelCreated  = "org.opencontainers.image.created"
+	LabelLicenses = "org.opencontainers.image.licenses"
+	LabelRevision = "org.opencontainers.image.revision"
+	LabelSource   = "org.opencontainers.image.source"
+	LabelTitle    = "org.opencontainers.image.title"
+	LabelVersion  = "org.opencontainers.image.version"
+)
+
+// Options are the inputs of a plan besides the versions file.
+type Options struct {
+	Mirror  string    // registry prefix that every base image is pulled through; "" for Docker Hub
+	Created time.Time // the images' creation time (a build's start, or SOURCE_DATE_EPOCH)
+}
+
+// Ref is the full reference of one of t's tags.
+func (t Target) Ref(tag Tag) string { return t.repository + ":" + tag.Name }
+
+// String names the target in messages: "6.0.3 apache".
+func (t Target) String() string { return t.Name + " " + string(t.Base) }
+
+// New plans every target of f.
+func New(f *versions.File, opts Options) (*Plan, error) {
+	images := Images{Mirror: opts.Mirror}
+	p := &Plan{Repository: f.Repository, Images: images}
+	entries := slices.Clone(f.Entries)
+	slices.SortStableFunc(entries, newestFirst)
+	aliases := aliasesByBase(f)
+	for _, e := range entries {
+		for _, b := range e.Bases {
+			p.Targets = append(p.Targets, p.studipTarget(f, e, b, aliases[b][entryName(e)], opts))
+		}
+	}
+	p.Targets = append(p.Targets, p.testTargets(f, entries, opts)...)
+	if err := checkTags(p.Targets); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newestFirst orders the nightly entry first, then versions by descending precedence.
+func newestFirst(a, b versions.Entry) int {
+	if a.IsNightly() || b.IsNightly() {
+		return boolOrder(b.IsNightly(), a.IsNightly())
+	}
+	return b.Version.Compare(a.Version)
+}
+
+func boolOrder(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+func entryName(e versions.Entry) string {
+	if e.IsNightly() {
+		return "nightly"
+	}
+	return e.Version.String()
+}
+
+func (p *Plan) studipTarget(f *versions.File, e versions.Entry, b versions.Base, as []alias, opts Options) Target {
+	t := Target{
+		Name:      entryName(e),
+		Base:      b,
+		PHP:       e.PHP,
+		Node:      e.Node,
+		Platforms: e.Platforms,
+		Tags:      renderTags(as, b, f.DefaultBase()),
+		Source: &Source{
+			URL:           f.Source,
+			Ref:           e.Ref,
+			NodeImage:     p.Images.Node(e.Node),
+			ComposerImage: p.Images.Composer(),
+		},
+		Runtime:    p.Images.runtime(b, e.PHP),
+		repository: f.Repository,
+	}
+	switch {
+	case e.IsNightly():
+		t.Channel = Nightly
+	case e.Version.Prerelease() != "":
+		t.Channel, t.Minor = Prerelease, e.Version.Minor()
+	default:
+		t.Channel, t.Minor = Release, e.Version.Minor()
+	}
+	t.Labels = labels(t.Name, "Stud.IP ("+string(b)+")", f.Source, opts.Created)
+	return t
+}
+
+// testTargets plans one test image per PHP version in use, on the default platforms, with
+// the Node of the newest entry that uses that PHP. Test images are Debian-based (apache):
+// that is what CI runners expect of a job image.
+func (p *Plan) testTargets(f *versions.File, newestFirst []versions.Entry, opts Options) []Target {
+	node := map[string]string{} // PHP -> Node of its newest entry
+	var phps []string
+	for _, e := range newestFirst {
+		if _, seen := node[e.PHP]; !seen {
+			node[e.PHP] = e.Node
+			phps = append(phps, e.PHP)
+		}
+	}
+	slices.SortFunc(phps, func(a, b string) int { return compareMinor(b, a) })
+	var out []Target
+	for _, php := range phps {
+		name := "tests-php" + php
+		out = append(out, Target{
+			Name:       name,
+			Channel:    Tests,
+			Base:       versions.Apache,
+			PHP:        php,
+			Node:       node[php],
+			Platforms:  f.Platforms,
+			Tags:       []Tag{{Name: name, Floating: true}},
+			Runtime:    p.Images.testRuntime(php, node[php]),
+			Labels:     labels(name, "Stud.IP test image (PHP "+php+")", f.Source, opts.Created),
+			repository: f.Repository,
+		})
+	}
+	return out
+}
+
+// compareMinor orders "M.m" strings numerically, so that 8.10 comes after 8.9.
+func compareMinor(a, b string) int {
+	var am, an, bm, bn int
+	fmt.Sscanf(a, "%d.%d", &am, &an)
+	fmt.Sscanf(b, "%d.%d", &bm, &bn)
+	return cmp.Or(cmp.Compare(am, bm), cmp.Compare(an, bn))
+}
+
+func labels(version, title, source string, created time.Time) []Label {
+	return []Label{
+		{LabelCreated, created.UTC().Format(time.RFC3339)},
+		{LabelLicenses, "GPL-2.0-or-later"},
+		{LabelSource, source},
+		{LabelTitle, title},
+		{LabelVersion, version},
+	}
+}
+
+// TagError reports tags that are invalid or claimed by two targets.
+type TagError struct{ Problems []string }
+
+func (e *TagError) Error() string { return "planning tags: " + strings.Join(e.Problems, "; ") }
+
+var tagSyntax = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+func checkTags(targets []Target) error {
+	owner := map[string]Target{}
+	var problems []string
+	for _, t := range targets {
+		for _, tag := range t.Tags {
+			if !tagSyntax.MatchString(tag.Name) {
+				problems = append(problems, fmt.Sprintf("tag %q of %s is not a valid registry tag", tag.Name, t))
+			}
+			if o, dup := owner[tag.Name]; dup {
+				problems = append(problems, fmt.Sprintf("tag %q is claimed by both %s and %s", tag.Name, o, t))
+				continue
+			}
+			owner[tag.Name] = t
+		}
+	}
+	if problems != nil {
+		return &TagError{Problems: problems}
+	}
+	return nil
+}

@@ -1,0 +1,378 @@
+package versions
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is a validated versions.yaml.
+type File struct {
+	Repository string     // where images are pushed, e.g. docker.io/studip/studip
+	Source     string     // Stud.IP's git repository
+	Platforms  []Platform // default platforms of every entry
+	Bases      []Base     // bases in file order; the first is the default base
+	Entries    []Entry    // in file order
+}
+
+// DefaultBase is the base whose images also get the bare tags (6.0, latest, ...).
+func (f *File) DefaultBase() Base { return f.Bases[0] }
+
+// Entry is one minor line (a release or pre-release) or the nightly branch.
+type Entry struct {
+	Version   Version    // zero for the nightly entry
+	Nightly   string     // the nightly entry's branch; "" for a release
+	Ref       string     // git ref to build: as written, else Version.DefaultRef or the branch
+	PHP       string     // PHP minor of the runtime image, "8.3"
+	Node      string     // Node major of the asset build, "22"
+	Platforms []Platform // the entry's override, else the file's platforms
+	Bases     []Base     // the entry's override, else the file's bases, in file order
+	Line      int        // where the entry starts in versions.yaml
+}
+
+// IsNightly reports whether e is the nightly entry.
+func (e Entry) IsNightly() bool { return e.Nightly != "" }
+
+// Problem is one thing wrong in versions.yaml.
+type Problem struct {
+	Line    int
+	Subject string // the key or entry concerned, "" for the whole file
+	Message string
+}
+
+// Error lists every problem found in versions.yaml, in line order.
+type Error struct {
+	File     string // as given to Load; "" when parsed from a reader
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		where := "line " + strconv.Itoa(p.Line)
+		if e.File != "" {
+			where = e.File + ":" + strconv.Itoa(p.Line)
+		}
+		if p.Subject != "" {
+			where += ": " + p.Subject
+		}
+		lines[i] = where + ": " + p.Message
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads and validates the versions file at path; problems are reported as path:LINE.
+func Load(path string) (*File, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading versions file: %w", err)
+	}
+	defer r.Close()
+	f, err := Parse(r)
+	if verr, ok := errors.AsType[*Error](err); ok {
+		verr.File = path
+	}
+	return f, err
+}
+
+// Parse reads and validates a versions file. An invalid file yields an *Error listing every
+// problem at once.
+func Parse(r io.Reader) (*File, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading versions file: %w", err)
+	}
+	p := &parser{}
+	f := p.file(data)
+	if len(p.problems) > 0 {
+		slices.SortStableFunc(p.problems, func(a, b Problem) int { return a.Line - b.Line })
+		return nil, &Error{Problems: p.problems}
+	}
+	return f, nil
+}
+
+type parser struct{ problems []Problem }
+
+func (p *parser) add(n *yaml.Node, subject, format string, args ...any) {
+	p.problems = append(p.problems, Problem{Line: n.Line, Subject: subject, Message: fmt.Sprintf(format, args...)})
+}
+
+var yamlErrorLine = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
+
+func (p *parser) file(data []byte) *File {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrorLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		p.problems = append(p.problems, Problem{Line: line, Message: "invalid YAML: " + msg})
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		p.problems = append(p.problems, Problem{Line: 1, Message: "the file is empty; it needs repository, source, platforms, bases and versions"})
+		return nil
+	}
+	root := doc.Content[0]
+	keys := p.mapping(root, "", "repository", "source", "platforms", "bases", "versions")
+	if keys == nil {
+		return nil
+	}
+	f := &File{}
+	for _, k := range []string{"repository", "source", "platforms", "bases", "versions"} {
+		if keys[k] == nil {
+			p.add(root, "", "%s is required", k)
+		}
+	}
+	if n := keys["repository"]; n != nil {
+		f.Repository = p.repository(n)
+	}
+	if n := keys["source"]; n != nil {
+		f.Source = p.source(n)
+	}
+	if n := keys["platforms"]; n != nil {
+		f.Platforms = p.platforms(n, "platforms")
+	}
+	if n := keys["bases"]; n != nil {
+		f.Bases = p.bases(n, "bases", nil)
+	}
+	if n := keys["versions"]; n != nil {
+		f.Entries = p.entries(n, f)
+	}
+	return f
+}
+
+// mapping returns the values of n's keys, reporting unknown and repeated keys.
+func (p *parser) mapping(n *yaml.Node, subject string, known ...string) map[string]*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		what := "the file"
+		if subject != "" {
+			what = "an entry"
+		}
+		p.add(n, subject, "%s must be a mapping of keys (%s)", what, strings.Join(known, ", "))
+		return nil
+	}
+	m := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case !slices.Contains(known, k.Value):
+			p.add(k, subject, "unknown key %q (known: %s)", k.Value, strings.Join(known, ", "))
+		case m[k.Value] != nil:
+			p.add(k, subject, "key %q appears twice", k.Value)
+		default:
+			m[k.Value] = v
+		}
+	}
+	return m
+}
+
+// scalar returns the text of a string value; "" after reporting anything else.
+func (p *parser) scalar(n *yaml.Node, subject, key, example string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Value == "" {
+		p.add(n, subject, "%s must be a non-empty string, e.g. %s: %s", key, key, example)
+		return ""
+	}
+	return n.Value
+}
+
+// matching returns a scalar that must match re; "" after reporting a mismatch.
+func (p *parser) matching(n *yaml.Node, subject, key, example string, re *regexp.Regexp, want string) string {
+	s := p.scalar(n, subject, key, example)
+	if s != "" && !re.MatchString(s) {
+		p.add(n, subject, "%s %q is not %s, e.g. %s: %s", key, s, want, key, example)
+		return ""
+	}
+	return s
+}
+
+var (
+	// A repository without tag or digest: an optional registry host, then lower-case path components.
+	repositorySyntax = regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	sourceSyntax     = regexp.MustCompile(`^((https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$`)
+	// A git ref as git check-ref-format allows it, and never an option ("-x").
+	refSyntax  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./-]*$`)
+	phpSyntax  = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+	nodeSyntax = regexp.MustCompile(`^[0-9]+$`)
+)
+
+func (p *parser) repository(n *yaml.Node) string {
+	return p.matching(n, "", "repository", "docker.io/studip/studip", repositorySyntax, "an image repository without tag")
+}
+
+func (p *parser) source(n *yaml.Node) string {
+	return p.matching(n, "", "source", "https://gitlab.studip.de/studip/studip.git", sourceSyntax, "a git URL")
+}
+
+func (p *parser) ref(n *yaml.Node, subject, key string) string {
+	s := p.matching(n, subject, key, "v6.0.3", refSyntax, "a git branch, tag or commit")
+	if strings.Contains(s, "..") || strings.HasSuffix(s, "/") || strings.HasSuffix(s, ".lock") {
+		p.add(n, subject, "%s %q is not a valid git ref", key, s)
+		return ""
+	}
+	return s
+}
+
+// list returns the items of a non-empty sequence.
+func (p *parser) list(n *yaml.Node, subject, key, example string) []*yaml.Node {
+	if n.Kind != yaml.SequenceNode {
+		p.add(n, subject, "%s must be a list, e.g. %s: [%s]", key, key, example)
+		return nil
+	}
+	if len(n.Content) == 0 {
+		p.add(n, subject, "%s is empty; list at least one, e.g. %s: [%s]", key, key, example)
+	}
+	return n.Content
+}
+
+func (p *parser) platforms(n *yaml.Node, subject string) []Platform {
+	var out []Platform
+	for _, item := range p.list(n, subject, "platforms", "linux/amd64, linux/arm64") {
+		s := p.scalar(item, subject, "a platform", "linux/amd64")
+		if s == "" {
+			continue
+		}
+		pl, err := ParsePlatform(s)
+		switch {
+		case err != nil:
+			p.add(item, subject, "%v", err)
+		case slices.Contains(out, pl):
+			p.add(item, subject, "platform %s is listed twice", pl)
+		default:
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+// bases parses a list of bases; an entry's list (allowed != nil) must name only the file's.
+func (p *parser) bases(n *yaml.Node, subject string, allowed []Base) []Base {
+	var out []Base
+	for _, item := range p.list(n, subject, "bases", "apache, fpm-alpine") {
+		s := p.scalar(item, subject, "a base", "apache")
+		if s == "" {
+			continue
+		}
+		b, err := ParseBase(s)
+		switch {
+		case err != nil:
+			p.add(item, subject, "%v", err)
+		case slices.Contains(out, b):
+			p.add(item, subject, "base %s is listed twice", b)
+		case allowed != nil && !slices.Contains(allowed, b):
+			p.add(item, subject, "base %s is not among the top-level bases (%s)", b, joinStrings(allowed))
+		default:
+			out = append(out, b)
+		}
+	}
+	if allowed != nil {
+		// Keep the file's order of bases whatever the entry's order.
+		slices.SortStableFunc(out, func(a, b Base) int { return slices.Index(allowed, a) - slices.Index(allowed, b) })
+	}
+	return out
+}
+
+func (p *parser) entries(n *yaml.Node, f *File) []Entry {
+	var out []Entry
+	minors := map[string]int{} // minor line -> line of its first entry
+	nightly := 0               // line of the nightly entry
+	for i, item := range p.list(n, "", "versions", "{version: 6.0.3, php: \"8.3\", node: \"22\"}") {
+		e, ok := p.entry(item, i, f)
+		if !ok {
+			continue
+		}
+		subject := entrySubject(e, i)
+		if e.IsNightly() {
+			if nightly != 0 {
+				p.add(item, subject, "a second nightly entry (the first is at line %d); keep at most one", nightly)
+				continue
+			}
+			nightly = e.Line
+		} else {
+			if first, dup := minors[e.Version.Minor()]; dup {
+				p.add(item, subject, "a second entry for the minor line %s (the first is at line %d); keep one entry per minor line", e.Version.Minor(), first)
+				continue
+			}
+			minors[e.Version.Minor()] = e.Line
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func entrySubject(e Entry, i int) string {
+	switch {
+	case e.IsNightly():
+		return "entry nightly " + e.Nightly
+	case !e.Version.IsZero():
+		return "entry " + e.Version.String()
+	}
+	return fmt.Sprintf("entry #%d", i+1)
+}
+
+// entry parses one element of versions; ok is false when it had problems.
+func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
+	before := len(p.problems)
+	e.Line = n.Line
+	subject := entrySubject(e, i)
+	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases")
+	if keys == nil {
+		return e, false
+	}
+	// Name the entry by its version or branch in every message, once those are known.
+	if v := keys["version"]; v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+		subject = "entry " + v.Value
+	} else if b := keys["nightly"]; b != nil && b.Kind == yaml.ScalarNode && b.Value != "" {
+		subject = "entry nightly " + b.Value
+	}
+	switch v, b := keys["version"], keys["nightly"]; {
+	case v != nil && b != nil:
+		p.add(n, subject, "an entry has either version (a release) or nightly (a branch), not both")
+	case v == nil && b == nil:
+		p.add(n, subject, "version or nightly is required, e.g. version: 6.0.3")
+	case v != nil:
+		if s := p.scalar(v, subject, "version", "6.0.3"); s != "" {
+			var err error
+			if e.Version, err = ParseVersion(s); err != nil {
+				p.add(v, subject, "%v", err)
+			}
+		}
+	default:
+		e.Nightly = p.ref(b, subject, "nightly")
+	}
+	if r := keys["ref"]; r != nil {
+		e.Ref = p.ref(r, subject, "ref")
+	} else if e.IsNightly() {
+		e.Ref = e.Nightly
+	} else if !e.Version.IsZero() {
+		e.Ref = e.Version.DefaultRef()
+	}
+	for _, key := range []string{"php", "node"} {
+		if keys[key] == nil {
+			p.add(n, subject, "%s is required", key)
+		}
+	}
+	if v := keys["php"]; v != nil {
+		e.PHP = p.matching(v, subject, "php", `"8.3"`, phpSyntax, "a PHP minor version")
+	}
+	if v := keys["node"]; v != nil {
+		e.Node = p.matching(v, subject, "node", `"22"`, nodeSyntax, "a Node major version")
+	}
+	e.Platforms = f.Platforms
+	if v := keys["platforms"]; v != nil {
+		e.Platforms = p.platforms(v, subject)
+	}
+	e.Bases = f.Bases
+	if v := keys["bases"]; v != nil {
+		e.Bases = p.bases(v, subject, f.Bases)
+	}
+	return e, len(p.problems) == before
+}
