@@ -12,9 +12,9 @@ type Tag struct {
 type aliasKind int
 
 const (
-	aliasFull aliasKind = iota // 6.0.3, 6.1.0-beta.1
-	aliasMinor                 // 6.0
-	aliasMajor                 // 6
+	aliasFull  aliasKind = iota // 6.0.3, 6.1.0-beta.1
+	aliasMinor                  // 6.0
+	aliasMajor                  // 6
 	aliasLatest
 	aliasNightly
 )
