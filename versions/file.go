@@ -129,7 +129,7 @@ func (p *parser) file(data []byte) *File {
 	f := &File{}
 	for _, k := range []string{"repository", "source", "platforms", "bases", "versions"} {
 		if keys[k] == nil {
-			p.add(root, "", "%s is required", k)
+			p.add(root, "", "%s is required (see the schema in README.md)", k)
 		}
 	}
 	if n := keys["repository"]; n != nil {
@@ -139,10 +139,10 @@ func (p *parser) file(data []byte) *File {
 		f.Source = p.source(n)
 	}
 	if n := keys["platforms"]; n != nil {
-		f.Platforms = p.platforms(n, "platforms")
+		f.Platforms = p.platforms(n, "")
 	}
 	if n := keys["bases"]; n != nil {
-		f.Bases = p.bases(n, "bases", nil)
+		f.Bases = p.bases(n, "", nil)
 	}
 	if n := keys["versions"]; n != nil {
 		f.Entries = p.entries(n, f)
@@ -289,7 +289,7 @@ func (p *parser) entries(n *yaml.Node, f *File) []Entry {
 		if !ok {
 			continue
 		}
-		subject := entrySubject(e, i)
+		subject := entryName(item, i)
 		if e.IsNightly() {
 			if nightly != 0 {
 				p.add(item, subject, "a second nightly entry (the first is at line %d); keep at most one", nightly)
@@ -308,12 +308,22 @@ func (p *parser) entries(n *yaml.Node, f *File) []Entry {
 	return out
 }
 
-func entrySubject(e Entry, i int) string {
-	switch {
-	case e.IsNightly():
-		return "entry nightly " + e.Nightly
-	case !e.Version.IsZero():
-		return "entry " + e.Version.String()
+// entryName names an entry in messages by its version or nightly branch as written, so
+// that even an entry with problems is easy to find.
+func entryName(n *yaml.Node, i int) string {
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, v := n.Content[j], n.Content[j+1]
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				continue
+			}
+			switch k.Value {
+			case "version":
+				return "entry " + v.Value
+			case "nightly":
+				return "entry nightly " + v.Value
+			}
+		}
 	}
 	return fmt.Sprintf("entry #%d", i+1)
 }
@@ -322,16 +332,10 @@ func entrySubject(e Entry, i int) string {
 func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	before := len(p.problems)
 	e.Line = n.Line
-	subject := entrySubject(e, i)
+	subject := entryName(n, i)
 	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases")
 	if keys == nil {
 		return e, false
-	}
-	// Name the entry by its version or branch in every message, once those are known.
-	if v := keys["version"]; v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
-		subject = "entry " + v.Value
-	} else if b := keys["nightly"]; b != nil && b.Kind == yaml.ScalarNode && b.Value != "" {
-		subject = "entry nightly " + b.Value
 	}
 	switch v, b := keys["version"], keys["nightly"]; {
 	case v != nil && b != nil:
@@ -355,10 +359,11 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	} else if !e.Version.IsZero() {
 		e.Ref = e.Version.DefaultRef()
 	}
-	for _, key := range []string{"php", "node"} {
-		if keys[key] == nil {
-			p.add(n, subject, "%s is required", key)
-		}
+	if keys["php"] == nil {
+		p.add(n, subject, `php is required: the PHP minor of the runtime image, e.g. php: "8.3"`)
+	}
+	if keys["node"] == nil {
+		p.add(n, subject, `node is required: the Node major of the asset build, e.g. node: "22"`)
 	}
 	if v := keys["php"]; v != nil {
 		e.PHP = p.matching(v, subject, "php", `"8.3"`, phpSyntax, "a PHP minor version")
