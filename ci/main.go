@@ -56,15 +56,27 @@ func run(ctx context.Context, args []string, e *env) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
-			if err != nil && !errors.Is(err, pflag.ErrHelp) {
-				fmt.Fprintf(e.stderr, "ci %s: %v\n", c.name, err)
-			}
+			report(e.stderr, c.name, err)
 			return exitCode(err)
 		}
 	}
 	fmt.Fprintf(e.stderr, "ci: unknown command %q\n", args[0])
 	usage(e.stderr)
 	return 2
+}
+
+// report prints a command's error. Problems in the versions file go out compiler-style, one
+// FILE:LINE per line, so that editors can jump to them.
+func report(w io.Writer, name string, err error) {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return
+	}
+	if verr, ok := errors.AsType[*versions.Error](err); ok {
+		fmt.Fprintln(w, verr)
+		fmt.Fprintf(w, "ci %s: %s has %d problem(s); fix them and rerun\n", name, verr.File, len(verr.Problems))
+		return
+	}
+	fmt.Fprintf(w, "ci %s: %v\n", name, err)
 }
 
 func usage(w io.Writer) {

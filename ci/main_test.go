@@ -87,8 +87,9 @@ func TestCheck(t *testing.T) {
 	// Every problem at once, each with file:line, exit 2 (the input is bad).
 	code, stdout, stderr = runCI(t, nil, "check", "--file", "../versions/testdata/check/many-problems.yaml")
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	if code != 2 || stdout != "" || len(lines) != 5 ||
-		lines[0] != `ci check: ../versions/testdata/check/many-problems.yaml:3: platform "linux" is not os/arch[/variant], e.g. linux/amd64` {
+	if code != 2 || stdout != "" || len(lines) != 6 ||
+		lines[0] != `../versions/testdata/check/many-problems.yaml:3: platform "linux" is not os/arch[/variant], e.g. linux/amd64` ||
+		lines[5] != "ci check: ../versions/testdata/check/many-problems.yaml has 5 problem(s); fix them and rerun" {
 		t.Errorf("invalid file: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 }
