@@ -1,0 +1,282 @@
+package examples
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// composeCase is one Compose example: where it is, which Stud.IP image web and cron run and
+// which service answers HTTP on the published port.
+type composeCase struct {
+	name     string
+	dir      string
+	image    string
+	frontend func(*testing.T, *types.Project, composeCase)
+}
+
+func TestCompose(t *testing.T) {
+	cases := []composeCase{
+		{name: "apache", dir: "compose/apache", image: apacheTag, frontend: checkApacheFrontend},
+		{name: "fpm-alpine", dir: "compose/fpm-alpine", image: fpmTag, frontend: checkNginxFrontend},
+	}
+	checks := []struct {
+		name  string
+		check func(*testing.T, *types.Project, composeCase)
+	}{
+		{"database", checkComposeDatabase},
+		{"web and cron", checkComposeStudip},
+		{"database login", checkComposeLogin},
+		{"secret files", checkComposeSecretFiles},
+		{"frontend", func(t *testing.T, p *types.Project, c composeCase) { c.frontend(t, p, c) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			project := loadCompose(t, c.dir)
+			for _, check := range checks {
+				t.Run(check.name, func(t *testing.T) { check.check(t, project, c) })
+			}
+		})
+	}
+}
+
+// loadCompose loads dir/compose.yaml as docker compose would, without the caller's
+// environment, with paths resolved against dir.
+func loadCompose(t *testing.T, dir string) *types.Project {
+	t.Helper()
+	options, err := cli.NewProjectOptions(
+		[]string{filepath.Join(dir, "compose.yaml")},
+		cli.WithWorkingDirectory(dir),
+		cli.WithResolvedPaths(true),
+	)
+	if err != nil {
+		t.Fatalf("preparing to load %s: %v", dir, err)
+	}
+	project, err := cli.ProjectFromOptions(t.Context(), options)
+	if err != nil {
+		t.Fatalf("loading %s/compose.yaml: %v", dir, err)
+	}
+	return project
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, ok := p.Services[name]
+	if !ok {
+		t.Fatalf("finding service %q: not in the project (services: %v)", name, p.ServiceNames())
+	}
+	return s
+}
+
+// serviceEnv is the value of a service's environment variable, "" when it is unset.
+func serviceEnv(s types.ServiceConfig, name string) string {
+	if v := s.Environment[name]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+// serviceVolume is the mount of service s at target; it fails unless a declared named volume is
+// mounted there.
+func serviceVolume(t *testing.T, p *types.Project, s types.ServiceConfig, target string) types.ServiceVolumeConfig {
+	t.Helper()
+	for _, v := range s.Volumes {
+		if v.Target != target {
+			continue
+		}
+		if _, declared := p.Volumes[v.Source]; v.Type != types.VolumeTypeVolume || !declared {
+			t.Fatalf("mounting %s in %s: want a declared named volume, got %s %q", target, s.Name, v.Type, v.Source)
+		}
+		return v
+	}
+	t.Fatalf("mounting %s in %s: nothing is mounted there", target, s.Name)
+	return types.ServiceVolumeConfig{}
+}
+
+// secretBehind names the project secret that service s mounts at the path in its
+// environment variable envName.
+func secretBehind(t *testing.T, s types.ServiceConfig, envName string) string {
+	t.Helper()
+	path := serviceEnv(s, envName)
+	for _, secret := range s.Secrets {
+		if secret.Target == path {
+			return secret.Source
+		}
+	}
+	t.Fatalf("reading %s=%q in %s: no secret of the service is mounted there", envName, path, s.Name)
+	return ""
+}
+
+// checkDependsOn fails unless service s waits for dependency to reach condition.
+func checkDependsOn(t *testing.T, s types.ServiceConfig, dependency, condition string) {
+	t.Helper()
+	if got := s.DependsOn[dependency].Condition; got != condition {
+		t.Errorf("%s depends on %s: condition %q, want %q", s.Name, dependency, got, condition)
+	}
+}
+
+func checkComposeDatabase(t *testing.T, p *types.Project, _ composeCase) {
+	db := service(t, p, "db")
+	checkMariaDBImage(t, db.Image)
+	checkUTF8MB4(t, db.Command)
+	serviceVolume(t, p, db, "/var/lib/mysql")
+	if db.HealthCheck == nil || !slices.Equal(db.HealthCheck.Test, append([]string{"CMD"}, mariadbHealthcheck...)) {
+		t.Errorf("db health check: want CMD %v", mariadbHealthcheck)
+	}
+	for _, name := range []string{"MARIADB_PASSWORD_FILE", "MARIADB_ROOT_PASSWORD_FILE"} {
+		secretBehind(t, db, name)
+	}
+	for _, s := range p.Services {
+		for _, port := range s.Ports {
+			if port.Target == dbPort {
+				t.Errorf("%s publishes the database port %d: keep MariaDB inside the project's network", s.Name, dbPort)
+			}
+		}
+	}
+}
+
+// checkComposeStudip checks web and cron: one image, one data volume, cron runs the cron
+// runner, only web migrates, nothing loads demo data, cron starts after web is healthy.
+func checkComposeStudip(t *testing.T, p *types.Project, c composeCase) {
+	web, cron := service(t, p, "web"), service(t, p, "cron")
+	if web.Image != c.image || cron.Image != c.image {
+		t.Errorf("images: web %q, cron %q, want both %q", web.Image, cron.Image, c.image)
+	}
+	webData, cronData := serviceVolume(t, p, web, dataDir), serviceVolume(t, p, cron, dataDir)
+	if webData.Source != cronData.Source || webData.ReadOnly || cronData.ReadOnly {
+		t.Errorf("data volume: web mounts %q (read-only %t), cron %q (read-only %t), want one volume, writable",
+			webData.Source, webData.ReadOnly, cronData.Source, cronData.ReadOnly)
+	}
+	if len(web.Command) != 0 || len(web.Entrypoint) != 0 {
+		t.Errorf("web: entrypoint %q, command %q, want the image's", web.Entrypoint, web.Command)
+	}
+	if len(cron.Entrypoint) != 0 || !slices.Equal(cron.Command, []string{cronRunner}) {
+		t.Errorf("cron: entrypoint %q, command %q, want the image's entrypoint with command [%s]",
+			cron.Entrypoint, cron.Command, cronRunner)
+	}
+	if serviceEnv(web, "AUTO_MIGRATE") != "1" || serviceEnv(cron, "AUTO_MIGRATE") != "" {
+		t.Errorf("AUTO_MIGRATE: web %q, cron %q, want web \"1\" and cron unset",
+			serviceEnv(web, "AUTO_MIGRATE"), serviceEnv(cron, "AUTO_MIGRATE"))
+	}
+	for _, s := range p.Services {
+		if v := serviceEnv(s, "DEMO_DATA"); v != "" {
+			t.Errorf("%s sets DEMO_DATA=%q: the examples are for production", s.Name, v)
+		}
+	}
+	if web.HealthCheck == nil || len(web.HealthCheck.Test) == 0 {
+		t.Error("web has no health check: cron and the frontend wait for it")
+	}
+	checkDependsOn(t, web, "db", types.ServiceConditionHealthy)
+	checkDependsOn(t, cron, "web", types.ServiceConditionHealthy)
+}
+
+// checkComposeLogin checks that web and cron log in to db as the user db creates, with the
+// password db sets, read from a mounted secret.
+func checkComposeLogin(t *testing.T, p *types.Project, _ composeCase) {
+	db := service(t, p, "db")
+	dbSecret := secretBehind(t, db, "MARIADB_PASSWORD_FILE")
+	for _, name := range []string{"web", "cron"} {
+		s := service(t, p, name)
+		for _, pair := range [][2]string{{"MYSQL_DATABASE", "MARIADB_DATABASE"}, {"MYSQL_USER", "MARIADB_USER"}} {
+			if got, want := serviceEnv(s, pair[0]), serviceEnv(db, pair[1]); got == "" || got != want {
+				t.Errorf("%s: %s=%q, want db's %s=%q", name, pair[0], got, pair[1], want)
+			}
+		}
+		if host := serviceEnv(s, "MYSQL_HOST"); host != "db" {
+			t.Errorf("%s: MYSQL_HOST=%q, want db", name, host)
+		}
+		if serviceEnv(s, "MYSQL_PASSWORD") != "" {
+			t.Errorf("%s sets MYSQL_PASSWORD: use MYSQL_PASSWORD_FILE and a secret", name)
+		}
+		if got := secretBehind(t, s, "MYSQL_PASSWORD_FILE"); got != dbSecret {
+			t.Errorf("%s reads its password from secret %q, db sets it from %q", name, got, dbSecret)
+		}
+	}
+}
+
+// checkComposeSecretFiles checks that every secret's file ships with the example, holds a
+// placeholder to change, and has no trailing newline that could become part of the password.
+func checkComposeSecretFiles(t *testing.T, p *types.Project, _ composeCase) {
+	for name, secret := range p.Secrets {
+		content, err := os.ReadFile(secret.File)
+		if err != nil {
+			t.Errorf("reading secret %s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(string(content), "CHANGE-ME") || strings.HasSuffix(string(content), "\n") {
+			t.Errorf("secret %s in %s: %q, want a CHANGE-ME placeholder without a trailing newline",
+				name, secret.File, content)
+		}
+	}
+}
+
+// checkPublishes fails unless frontend is the only service that publishes ports and it
+// publishes exactly its container port target.
+func checkPublishes(t *testing.T, p *types.Project, frontend string, target uint32) {
+	t.Helper()
+	for _, s := range p.Services {
+		for _, port := range s.Ports {
+			if s.Name != frontend || port.Target != target {
+				t.Errorf("%s publishes container port %d: only %s publishes, and only port %d",
+					s.Name, port.Target, frontend, target)
+			}
+		}
+	}
+	if len(service(t, p, frontend).Ports) == 0 {
+		t.Errorf("%s publishes no port: nothing answers HTTP", frontend)
+	}
+}
+
+func checkApacheFrontend(t *testing.T, p *types.Project, _ composeCase) {
+	checkPublishes(t, p, "web", httpPort)
+}
+
+// checkNginxFrontend checks the fpm-alpine example's front: the one-shot service assets
+// refreshes the volume public from the image, nginx mounts it and the data volume
+// read-only at the paths the image uses, and passes only PHP to web:9000.
+func checkNginxFrontend(t *testing.T, p *types.Project, c composeCase) {
+	checkPublishes(t, p, "nginx", httpPort)
+	nginx, assets, web := service(t, p, "nginx"), service(t, p, "assets"), service(t, p, "web")
+
+	public, data := serviceVolume(t, p, nginx, publicDir), serviceVolume(t, p, nginx, dataDir)
+	if !public.ReadOnly || !data.ReadOnly {
+		t.Errorf("nginx mounts public (read-only %t) and data (read-only %t): want both read-only",
+			public.ReadOnly, data.ReadOnly)
+	}
+	if webData := serviceVolume(t, p, web, dataDir); data.Source != webData.Source {
+		t.Errorf("nginx mounts volume %q at %s, web %q: the symlinks into data would not resolve",
+			data.Source, dataDir, webData.Source)
+	}
+
+	if assets.Image != c.image {
+		t.Errorf("assets copies from image %q, web runs %q", assets.Image, c.image)
+	}
+	var copied types.ServiceVolumeConfig
+	for _, v := range assets.Volumes {
+		if v.Source == public.Source {
+			copied = v
+		}
+	}
+	script := strings.Join(assets.Command, " ")
+	clear := "find " + copied.Target + " -mindepth 1 -delete"
+	cp := "cp -a " + publicDir + "/. " + copied.Target
+	if copied.Target == "" || copied.ReadOnly || !strings.Contains(script, clear+" && "+cp) {
+		t.Errorf("assets: mounts %q writable at %q and runs %q; want it to clear the volume, then copy: %q",
+			public.Source, copied.Target, script, clear+" && "+cp)
+	}
+	checkDependsOn(t, nginx, "assets", types.ServiceConditionCompletedSuccessfully)
+	checkDependsOn(t, nginx, "web", types.ServiceConditionHealthy)
+
+	for _, config := range nginx.Configs {
+		if config.Target == "/etc/nginx/conf.d/default.conf" {
+			checkNginxConfig(t, p.Configs[config.Source].File)
+			return
+		}
+	}
+	t.Error("nginx: no config is mounted at /etc/nginx/conf.d/default.conf")
+}
