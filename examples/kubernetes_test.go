@@ -42,38 +42,39 @@ func (m *manifests) add(doc []byte) error {
 	if err := yaml.Unmarshal(doc, &meta); err != nil {
 		return fmt.Errorf("reading apiVersion and kind: %w", err)
 	}
-	switch kind := meta.APIVersion + " " + meta.Kind; kind {
-	case "apps/v1 Deployment":
-		return decodeInto(m, doc, m.deployments)
-	case "apps/v1 StatefulSet":
-		return decodeInto(m, doc, m.statefulSets)
-	case "v1 Service":
-		return decodeInto(m, doc, m.services)
-	case "v1 PersistentVolumeClaim":
-		return decodeInto(m, doc, m.claims)
-	case "v1 Secret":
-		return decodeInto(m, doc, m.secrets)
-	case "v1 ConfigMap":
-		return decodeInto(m, doc, m.configMaps)
-	default:
+	decoders := map[string]func([]byte) error{
+		"apps/v1 Deployment":       decoder(m, m.deployments),
+		"apps/v1 StatefulSet":      decoder(m, m.statefulSets),
+		"v1 Service":               decoder(m, m.services),
+		"v1 PersistentVolumeClaim": decoder(m, m.claims),
+		"v1 Secret":                decoder(m, m.secrets),
+		"v1 ConfigMap":             decoder(m, m.configMaps),
+	}
+	kind := meta.APIVersion + " " + meta.Kind
+	decode, ok := decoders[kind]
+	if !ok {
 		return fmt.Errorf("unknown kind %q", kind)
 	}
+	return decode(doc)
 }
 
-func decodeInto[T any, P interface {
+// decoder decodes a document strictly into a new T and files it by name in into.
+func decoder[T any, P interface {
 	*T
 	metav1.Object
-}](m *manifests, doc []byte, into map[string]*T) error {
-	obj := P(new(T))
-	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-		return err
+}](m *manifests, into map[string]*T) func([]byte) error {
+	return func(doc []byte) error {
+		obj := P(new(T))
+		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+			return err
+		}
+		if _, dup := into[obj.GetName()]; dup {
+			return fmt.Errorf("%q is defined twice", obj.GetName())
+		}
+		into[obj.GetName()] = (*T)(obj)
+		m.objects = append(m.objects, obj)
+		return nil
 	}
-	if _, dup := into[obj.GetName()]; dup {
-		return fmt.Errorf("%q is defined twice", obj.GetName())
-	}
-	into[obj.GetName()] = (*T)(obj)
-	m.objects = append(m.objects, obj)
-	return nil
 }
 
 // loadKubernetes decodes every document of every file that kustomization.yaml lists.
