@@ -196,7 +196,11 @@ func (m *manifests) env(t *testing.T, c corev1.Container) map[string]string {
 		case ref == nil:
 			out[e.Name] = e.Value
 		case ref.ConfigMapKeyRef != nil:
-			v, ok := m.configMaps[ref.ConfigMapKeyRef.Name].Data[ref.ConfigMapKeyRef.Key]
+			var v string
+			cm, ok := m.configMaps[ref.ConfigMapKeyRef.Name]
+			if ok {
+				v, ok = cm.Data[ref.ConfigMapKeyRef.Key]
+			}
 			if !ok {
 				t.Fatalf("container %s: %s refers to ConfigMap key %s/%s, which is not defined",
 					c.Name, e.Name, ref.ConfigMapKeyRef.Name, ref.ConfigMapKeyRef.Key)
@@ -267,7 +271,7 @@ func portNumber(t *testing.T, c corev1.Container, port intstr.IntOrString) int32
 	return 0
 }
 
-// checkSelects fails unless selector selects exactly the pods with labels podLabels.
+// checkSelects fails unless selector is non-empty and selects the pods labelled podLabels.
 func checkSelects(t *testing.T, what string, selector map[string]string, podLabels map[string]string) {
 	t.Helper()
 	if len(selector) == 0 || !labels.SelectorFromSet(selector).Matches(labels.Set(podLabels)) {
