@@ -109,36 +109,55 @@ type location struct {
 	body              []directive
 }
 
-func locations(server []directive) ([]location, error) {
-	var out []location
-	for _, d := range server {
-		if d.name != "location" {
-			continue
-		}
-		l := location{pattern: d.args[len(d.args)-1], body: d.block}
-		if len(d.args) == 2 {
-			l.modifier = d.args[0]
-		}
+// rewrite is a server-level rewrite directive.
+type rewrite struct {
+	re          *regexp.Regexp
+	replacement string
+}
+
+// server is what the routing model needs of a server block.
+type server struct {
+	rewrites  []rewrite
+	locations []location
+}
+
+// nginxGroupRef is a reference to a regular expression group in nginx's syntax ($1).
+var nginxGroupRef = regexp.MustCompile(`\$([0-9])`)
+
+func newServer(block []directive) (server, error) {
+	var s server
+	for _, d := range block {
 		var err error
-		switch l.modifier {
-		case "~":
-			l.re, err = regexp.Compile(l.pattern)
-		case "~*":
-			l.re, err = regexp.Compile("(?i)" + l.pattern)
+		switch d.name {
+		case "rewrite":
+			r := rewrite{replacement: nginxGroupRef.ReplaceAllString(d.args[1], "$${$1}")}
+			r.re, err = regexp.Compile(d.args[0])
+			s.rewrites = append(s.rewrites, r)
+		case "location":
+			l := location{pattern: d.args[len(d.args)-1], body: d.block}
+			if len(d.args) == 2 {
+				l.modifier = d.args[0]
+			}
+			switch l.modifier {
+			case "~":
+				l.re, err = regexp.Compile(l.pattern)
+			case "~*":
+				l.re, err = regexp.Compile("(?i)" + l.pattern)
+			}
+			s.locations = append(s.locations, l)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("location %s %s: %w", l.modifier, l.pattern, err)
+			return server{}, fmt.Errorf("%s %v: %w", d.name, d.args, err)
 		}
-		out = append(out, l)
 	}
-	return out, nil
+	return s, nil
 }
 
 // selectLocation picks the location nginx uses for uri: an exact match; else the longest
 // prefix if it has ^~; else the first matching regular expression; else the longest prefix.
-func selectLocation(ls []location, uri string) (location, bool) {
+func (s server) selectLocation(uri string) (location, bool) {
 	var prefix location
-	for _, l := range ls {
+	for _, l := range s.locations {
 		switch {
 		case l.modifier == "=" && l.pattern == uri:
 			return l, true
@@ -150,7 +169,7 @@ func selectLocation(ls []location, uri string) (location, bool) {
 	if prefix.modifier == "^~" {
 		return prefix, true
 	}
-	for _, l := range ls {
+	for _, l := range s.locations {
 		if l.re != nil && l.re.MatchString(uri) {
 			return l, true
 		}
@@ -159,10 +178,16 @@ func selectLocation(ls []location, uri string) (location, bool) {
 }
 
 // route says what nginx does with a request for uri when no file of that name exists:
-// "denied", "php" (passed to FastCGI) or "static" (a file or 404), following a try_files
-// fallback to another URI.
-func route(ls []location, uri string) string {
-	l, ok := selectLocation(ls, uri)
+// "denied", "php" (passed to FastCGI) or "static" (a file or 404), after the server's first
+// matching rewrite and following a try_files fallback to another URI.
+func (s server) route(uri string) string {
+	for _, r := range s.rewrites {
+		if r.re.MatchString(uri) {
+			uri, _, _ = strings.Cut(r.re.ReplaceAllString(uri, r.replacement), "?")
+			break
+		}
+	}
+	l, ok := s.selectLocation(uri)
 	if !ok {
 		return "no location"
 	}
@@ -175,8 +200,7 @@ func route(ls []location, uri string) string {
 	if try, ok := find(l.body, "try_files"); ok {
 		fallback := try.args[len(try.args)-1]
 		if strings.HasPrefix(fallback, "/") {
-			fallback = strings.NewReplacer("$uri", uri, "$is_args", "", "$args", "").Replace(fallback)
-			return route(ls, fallback)
+			return s.route(strings.NewReplacer("$uri", uri, "$is_args", "", "$args", "").Replace(fallback))
 		}
 	}
 	return "static"
@@ -194,18 +218,18 @@ func checkNginxConfig(t *testing.T, path string) {
 	if err != nil {
 		t.Fatalf("parsing %s: %v", path, err)
 	}
-	server, ok := find(top, "server")
+	block, ok := find(top, "server")
 	if !ok {
 		t.Fatalf("reading %s: no server block", path)
 	}
-	if root, _ := find(server.block, "root"); len(root.args) != 1 || root.args[0] != publicDir {
+	if root, _ := find(block.block, "root"); len(root.args) != 1 || root.args[0] != publicDir {
 		t.Errorf("nginx root %v, want %s", root.args, publicDir)
 	}
-	ls, err := locations(server.block)
+	srv, err := newServer(block.block)
 	if err != nil {
-		t.Fatalf("reading the locations of %s: %v", path, err)
+		t.Fatalf("reading the server block of %s: %v", path, err)
 	}
-	for _, l := range ls {
+	for _, l := range srv.locations {
 		pass, ok := find(l.body, "fastcgi_pass")
 		if !ok {
 			continue
@@ -233,6 +257,8 @@ func checkNginxConfig(t *testing.T, path string) {
 		{"/dispatch.php/course/overview", "php"},
 		{"/jsonapi.php/v1/users/me", "php"},
 		{"/my_courses", "php"},
+		{"/download/normal/0/4f3a2b/report.pdf", "php"},
+		{"/download/zip/5/4f3a2b/9c8d7e/all.zip", "php"},
 		{"/assets/stylesheets/studip.css", "static"},
 		{"/assets/javascripts/studip.js", "static"},
 		{"/pictures/user/nobody_normal.png", "static"},
@@ -244,7 +270,7 @@ func checkNginxConfig(t *testing.T, path string) {
 		{"/assets/.git/config", "denied"},
 	}
 	for _, r := range routes {
-		if got := route(ls, r.uri); got != r.want {
+		if got := srv.route(r.uri); got != r.want {
 			t.Errorf("nginx routes %s to %s, want %s", r.uri, got, r.want)
 		}
 	}
