@@ -1,0 +1,71 @@
+# shellcheck shell=sh
+# Functions shared by docker-entrypoint.sh and studip-cron, which source this file from their
+# own directory. Callers set studip_log_name (the prefix of every line they print) first.
+
+: "${studip_log_name:?set by the script that sources this file}"
+STUDIP_ROOT=${STUDIP_ROOT:-/var/www/studip}
+# The web server's user in both bases (uid 33 on Debian, 82 on Alpine).
+studip_web_user=www-data
+
+studip_log() {
+    printf '%s: %s\n' "$studip_log_name" "$*"
+}
+
+studip_fail() {
+    printf '%s: error: %s\n' "$studip_log_name" "$*" >&2
+    exit 1
+}
+
+# studip_flag NAME: succeeds when the variable NAME holds a true value, fails when it is unset
+# or false, and stops the script on anything else (a typo must not silently mean "off").
+studip_flag() {
+    studip_flag_value=''
+    eval "studip_flag_value=\${$1:-}"
+    case $studip_flag_value in
+        1 | [Tt]rue | TRUE | [Yy]es | YES | [Oo]n | ON) return 0 ;;
+        '' | 0 | [Ff]alse | FALSE | [Nn]o | NO | [Oo]ff | OFF) return 1 ;;
+    esac
+    studip_fail "reading $1: '$studip_flag_value' is neither true (1, true, yes, on) nor false (0, false, no, off)"
+}
+
+# studip_number NAME DEFAULT: prints the whole number in the variable NAME, or DEFAULT when it
+# is unset or empty.
+studip_number() {
+    studip_number_value=''
+    eval "studip_number_value=\${$1:-$2}"
+    case $studip_number_value in
+        '' | *[!0-9]*) studip_fail "reading $1: '$studip_number_value' is not a whole number" ;;
+    esac
+    printf '%s\n' "$studip_number_value"
+}
+
+# studip_console COMMAND LEGACY_SCRIPT: finds how the tree runs a console command: Stud.IP's
+# console cli/studip with COMMAND where the tree has it, else the older stand-alone script
+# (Stud.IP 5.0 and before). Sets studip_cli and studip_cli_command; fails when neither exists.
+studip_console() {
+    if [ -f "$STUDIP_ROOT/cli/studip" ]; then
+        studip_cli=cli/studip
+        studip_cli_command=$1
+    elif [ -f "$STUDIP_ROOT/$2" ]; then
+        studip_cli=$2
+        studip_cli_command=
+    else
+        return 1
+    fi
+}
+
+# studip_exec_console: replaces the calling (sub)shell with the console command found by
+# studip_console, run in the tree as the web server's user when this runs as root, so that
+# files it writes stay writable by the web server; as any other user, as that user.
+studip_exec_console() {
+    cd "$STUDIP_ROOT" || exit
+    set -- php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
+    if [ "$(id -u)" != 0 ]; then
+        exec "$@"
+    elif command -v setpriv >/dev/null 2>&1; then
+        exec setpriv --reuid="$studip_web_user" --regid="$studip_web_user" --init-groups -- "$@"
+    elif command -v su-exec >/dev/null 2>&1; then
+        exec su-exec "$studip_web_user" "$@"
+    fi
+    studip_fail "running $studip_cli as $studip_web_user: neither setpriv nor su-exec is installed"
+}
