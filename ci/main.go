@@ -36,6 +36,7 @@ type command struct {
 var commands = []command{
 	{"check", "validate versions.yaml and report every problem", runCheck},
 	{"plan", "print the targets and their tags", runPlan},
+	{"gitlab", "print the GitLab CI child pipeline: one job per target", runGitLab},
 }
 
 func main() {
