@@ -36,6 +36,9 @@ type command struct {
 var commands = []command{
 	{"check", "validate versions.yaml and report every problem", runCheck},
 	{"plan", "print the targets and their tags", runPlan},
+	{"build", "build the selected targets on a Dagger engine; --export writes OCI tarballs", runBuild},
+	{"test", "build and smoke-test the selected targets on the engine's platform", runTest},
+	{"publish", "build, smoke-test and push every tag of the selected targets", runPublish},
 	{"gitlab", "print the GitLab CI child pipeline: one job per target", runGitLab},
 }
 

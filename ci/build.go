@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"dagger.io/dagger/engineconn"
+	"github.com/spf13/pflag"
+
+	"gitlab.studip.de/studip/docker/pipelines"
+	"gitlab.studip.de/studip/docker/plan"
+)
+
+func runBuild(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "build", "[plan flags] [--source DIR] [--export DIR] [engine flags]",
+		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
+			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).")
+	pf := addPipelineFlags(fs, e)
+	source := fs.String("source", "", "build this local Stud.IP checkout instead of the version's git ref (one version only)")
+	export := fs.String("export", "", "write one OCI tarball per target into this directory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, opts, err := pf.load(e, fs)
+	if err != nil {
+		return err
+	}
+	if *source != "" {
+		if opts.Source, err = checkSource(p, *source); err != nil {
+			return err
+		}
+	}
+	steps := pipelines.Steps{}
+	if *export != "" {
+		if steps.Export, err = filepath.Abs(*export); err != nil {
+			return usagef("--export: %v", err)
+		}
+		if err := os.MkdirAll(steps.Export, 0o755); err != nil {
+			return usagef("--export: %v", err)
+		}
+	}
+	results, err := runPipelines(ctx, e, p, opts, steps)
+	if err != nil {
+		return err
+	}
+	return summarize(e, "built", results, func(r pipelines.Result) []string {
+		switch {
+		case r.Err != nil:
+			return nil
+		case r.Exported != "":
+			return []string{fmt.Sprintf("exported %s (%s): %s", r.Target, platforms(r.Target), r.Exported)}
+		}
+		return []string{fmt.Sprintf("built %s (%s)", r.Target, platforms(r.Target))}
+	})
+}
+
+// pipelineFlags are the flags of the commands that run the pipelines.
+type pipelineFlags struct {
+	*planFlags
+	dockerfiles string
+	mirror      string
+	jobs        int
+}
+
+func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
+	pf := &pipelineFlags{planFlags: addPlanFlags(fs)}
+	fs.StringVar(&pf.dockerfiles, "dockerfiles", "dockerfiles", "the runtime Dockerfiles, their build context")
+	fs.StringVar(&pf.mirror, "mirror", e.getenv("STUDIP_IMAGE_MIRROR"), "pull every base image through this registry prefix, e.g. mirror.example/hub (env STUDIP_IMAGE_MIRROR)")
+	fs.IntVar(&pf.jobs, "jobs", 4, "how many targets to build at once")
+	return pf
+}
+
+// load checks the flags and plans the selected targets; it touches no engine.
+func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.Options, error) {
+	var opts pipelines.Options
+	if fs.NArg() > 0 {
+		return nil, opts, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if pf.jobs < 1 {
+		return nil, opts, usagef("--jobs must be at least 1")
+	}
+	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
+	if err != nil {
+		return nil, opts, err
+	}
+	if opts.Dockerfiles, err = existingDir("--dockerfiles", pf.dockerfiles); err != nil {
+		return nil, opts, err
+	}
+	opts.Jobs = pf.jobs
+	return p, opts, nil
+}
+
+// checkSource returns the local checkout dir as an absolute path, if it can stand in for
+// the source of every selected target: all of one Stud.IP version.
+func checkSource(p *plan.Plan, dir string) (string, error) {
+	names := map[string]bool{}
+	for _, t := range p.Targets {
+		if t.Source == nil {
+			return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select one version", t)
+		}
+		names[t.Name] = true
+	}
+	if len(names) > 1 {
+		return "", usagef("--source replaces the source of one version, but %d are selected; narrow with --version", len(names))
+	}
+	return existingDir("--source", dir)
+}
+
+func existingDir(flag, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", usagef("%s: %v", flag, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return "", usagef("%s: %s is not a directory", flag, dir)
+	}
+	return abs, nil
+}
+
+// runPipelines runs steps on every target of p in one Dagger session.
+func runPipelines(ctx context.Context, e *env, p *plan.Plan, opts pipelines.Options, steps pipelines.Steps) ([]pipelines.Result, error) {
+	dag, err := connect(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	defer dag.Close()
+	startCtx, cancel := context.WithTimeout(ctx, engineTimeout)
+	defer cancel()
+	pl, err := pipelines.New(startCtx, dag, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return pl.Run(ctx, steps), nil
+}
+
+// engineTimeout bounds how long a command waits for an engine to answer at all: starting
+// one pulls the engine image first.
+const engineTimeout = 3 * time.Minute
+
+type connectFunc func(context.Context) (*dagger.Client, error)
+
+type connectKey struct{}
+
+// withConnect makes the pipeline commands run in the session that connect opens, not in
+// the engine's: how the tests put in a fake engine.
+func withConnect(ctx context.Context, connect connectFunc) context.Context {
+	return context.WithValue(ctx, connectKey{}, connect)
+}
+
+// connect opens the Dagger session the command runs in. Without one it fails at once
+// rather than let the SDK download a CLI and start an engine behind the user's back.
+func connect(ctx context.Context, e *env) (*dagger.Client, error) {
+	if c, ok := ctx.Value(connectKey{}).(connectFunc); ok {
+		return c(ctx)
+	}
+	if e.getenv("DAGGER_SESSION_PORT") == "" && e.getenv("_EXPERIMENTAL_DAGGER_CLI_BIN") == "" {
+		return nil, usageError{errors.New(noEngine)}
+	}
+	type session struct {
+		dag *dagger.Client
+		err error
+	}
+	done := make(chan session, 1)
+	// Not under a timeout context: the SDK ties the CLI's engine session to the context it
+	// connects with.
+	go func() {
+		dag, err := dagger.Connect(ctx, dagger.WithLogOutput(e.stderr))
+		done <- session{dag, err}
+	}()
+	select {
+	case s := <-done:
+		if s.err != nil {
+			return nil, fmt.Errorf("connecting to the Dagger engine: %w", s.err)
+		}
+		return s.dag, nil
+	case <-time.After(engineTimeout):
+		return nil, fmt.Errorf("connecting to the Dagger engine: no answer within %s; is Docker running?", engineTimeout)
+	}
+}
+
+var noEngine = strings.Join([]string{
+	"no Dagger engine: this command runs its pipelines on one, and there is no Dagger session",
+	"(DAGGER_SESSION_PORT) or CLI (_EXPERIMENTAL_DAGGER_CLI_BIN) to start one. Install the Dagger",
+	"CLI v" + engineconn.CLIVersion + " with Docker running and run the command under it, e.g.",
+	"    dagger run go run ./ci build|test|publish --version 6.0 ...",
+	"or set _EXPERIMENTAL_DAGGER_CLI_BIN to that dagger binary. `ci plan` and `ci check` need no engine.",
+}, "\n")
+
+// summarize prints what each target did (lines, also called for a failed one), in plan order,
+// then a summary, and fails if any target did; each failure goes to stderr.
+func summarize(e *env, verb string, results []pipelines.Result, lines func(pipelines.Result) []string) error {
+	failed := 0
+	for _, r := range results {
+		for _, l := range lines(r) {
+			fmt.Fprintln(e.stdout, l)
+		}
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "error: %v\n", r.Err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "summary: %d of %d targets %s", len(results)-failed, len(results), verb)
+	if failed > 0 {
+		fmt.Fprintf(e.stdout, ", %d failed\n", failed)
+		return fmt.Errorf("%d of %d targets failed", failed, len(results))
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func platforms(t plan.Target) string { return strings.Join(strs(t.Platforms), ", ") }

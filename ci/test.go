@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"gitlab.studip.de/studip/docker/pipelines"
+)
+
+func runTest(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "test", "[plan flags] [engine flags]",
+		"Builds the selected targets for their platforms and smoke-tests each on the engine's own\n"+
+			"platform: a Stud.IP image runs next to a MariaDB with the demo data and must serve its\n"+
+			"start page (apache) or answer php-fpm's ping (fpm-alpine); a test image must have its\n"+
+			"tools and PHP extensions.")
+	pf := addPipelineFlags(fs, e)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, opts, err := pf.load(e, fs)
+	if err != nil {
+		return err
+	}
+	results, err := runPipelines(ctx, e, p, opts, pipelines.Steps{Test: true})
+	if err != nil {
+		return err
+	}
+	return summarize(e, "passed", results, func(r pipelines.Result) []string {
+		if r.Err != nil {
+			return nil
+		}
+		return []string{fmt.Sprintf("passed %s (built for %s)", r.Target, platforms(r.Target))}
+	})
+}

@@ -1,0 +1,132 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"dagger.io/dagger"
+
+	"gitlab.studip.de/studip/docker/plan"
+)
+
+// sourceStage is the Stud.IP tree of one version as it goes into every image of that
+// version: checkout, built assets and composer dependencies, in the image contract's layout.
+type sourceStage struct {
+	once     sync.Once
+	tree     *dagger.Directory
+	revision string // the commit the tree was built from, for LabelRevision
+	err      error
+}
+
+// source is the tree of t's version, prepared once for all targets that share its Source.
+func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, error) {
+	p.mu.Lock()
+	st, ok := p.sources[*t.Source]
+	if !ok {
+		st = &sourceStage{}
+		p.sources[*t.Source] = st
+	}
+	p.mu.Unlock()
+	st.once.Do(func() {
+		var checkout *dagger.Directory
+		checkout, st.revision, st.err = p.checkout(ctx, *t.Source)
+		if st.err == nil {
+			st.tree = layout(checkout, p.assets(checkout, t.Source.NodeImage), p.dependencies(checkout, t.Source.ComposerImage))
+		}
+	})
+	if st.err != nil {
+		return nil, fmt.Errorf("preparing the source of %s: %w", t, st.err)
+	}
+	return st, nil
+}
+
+// checkout is the Stud.IP tree of s and its commit: the local checkout of Options.Source if
+// set, else s.Ref of s.URL, resolved once so that the tree and its label cannot disagree.
+func (p *Pipeline) checkout(ctx context.Context, s plan.Source) (*dagger.Directory, string, error) {
+	if p.opts.Source != "" {
+		// The tree's .gitignore leaves out what a working copy holds besides the source:
+		// node_modules, composer's vendor dir, the webpack output, and the maintainer's own
+		// config_local.inc.php and data/, which must never reach an image.
+		dir := p.dag.Host().Directory(p.opts.Source, dagger.HostDirectoryOpts{Gitignore: true, Exclude: []string{".git"}})
+		return dir, localRevision(ctx, p.opts.Source), nil
+	}
+	repo := p.dag.Git(s.URL)
+	commit, err := repo.Ref(s.Ref).Commit(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("resolving %s of %s: %w", s.Ref, s.URL, err)
+	}
+	return repo.Commit(commit).Tree(dagger.GitRefTreeOpts{DiscardGitDir: true}), commit, nil
+}
+
+// localRevision is the commit checked out in dir, "unknown" if git cannot tell quickly.
+func localRevision(ctx context.Context, dir string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--verify", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Stud.IP's composer.json sets "vendor-dir": "composer"; the tree's own vendor/ is source.
+const composerDir = "composer"
+
+// native is a container of image on the engine's own platform, never an emulated one: the
+// stages that run in it produce the same files for every platform.
+func (p *Pipeline) native(image string) *dagger.Container {
+	return p.dag.Container(dagger.ContainerOpts{Platform: p.platform}).From(image)
+}
+
+// assets runs Stud.IP's webpack build and returns public/assets: the shipped fonts, images
+// and sounds plus the built scripts and stylesheets.
+func (p *Pipeline) assets(checkout *dagger.Directory, nodeImage string) *dagger.Directory {
+	return p.native(nodeImage).
+		WithMountedCache("/cache/npm", p.dag.CacheVolume("studip-npm")).
+		WithEnvVariable("npm_config_cache", "/cache/npm").
+		WithDirectory("/src", checkout).
+		WithWorkdir("/src").
+		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
+		WithExec([]string{"npm", "run", "webpack-prod"}).
+		Directory("/src/public/assets")
+}
+
+// dependencies runs composer install and returns composer's vendor dir. The composer image
+// has none of the runtime's extensions, so their checks are left to the runtime; the PHP
+// version check stays (Stud.IP pins config.platform.php).
+func (p *Pipeline) dependencies(checkout *dagger.Directory, composerImage string) *dagger.Directory {
+	return p.native(composerImage).
+		WithMountedCache("/cache/composer", p.dag.CacheVolume("studip-composer")).
+		WithEnvVariable("COMPOSER_CACHE_DIR", "/cache/composer").
+		WithDirectory("/src", checkout).
+		WithWorkdir("/src").
+		WithExec([]string{"composer", "install", "--no-dev", "--optimize-autoloader",
+			"--no-interaction", "--no-progress", "--ignore-platform-req=ext-*"}).
+		Directory("/src/" + composerDir)
+}
+
+// seeded are the folders of public/ that hold run-time data: the image ships their contents
+// in seed/ and links them into the data volume (docs/image-contract.md).
+var seeded = []string{"pictures", "plugins_packages"}
+
+// layout is the tree as it goes into the image: checkout plus assets and dependencies, the
+// seeded folders moved to seed/ and replaced by links into data/, and data/ empty. Directory
+// operations only: nothing runs, on no platform.
+func layout(checkout, assets, dependencies *dagger.Directory) *dagger.Directory {
+	tree := checkout.
+		WithDirectory("public/assets", assets).
+		WithDirectory(composerDir, dependencies).
+		WithoutDirectory("data").
+		WithNewDirectory("data")
+	for _, d := range seeded {
+		tree = tree.
+			WithDirectory("seed/"+d, checkout.Directory("public/"+d)).
+			WithoutDirectory("public/"+d).
+			WithSymlink("../data/"+d, "public/"+d)
+	}
+	return tree
+}
