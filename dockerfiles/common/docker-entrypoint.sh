@@ -269,13 +269,16 @@ migration_hint() {
 
 setup_database() {
     lock_open
+    # The first try does not wait, so that the log says why this start pauses.
+    lock_wait=0
     while :; do
-        lock_query "SELECT GET_LOCK(CONCAT('studip-setup.', DATABASE()), 10)"
+        lock_query "SELECT GET_LOCK(CONCAT('studip-setup.', DATABASE()), $lock_wait)"
         case $lock_answer in
             1) break ;;
             0) studip_log "waiting for another container that is setting up database $MYSQL_DATABASE" ;;
             *) studip_fail "taking the setup lock of database $MYSQL_DATABASE: the server answered '$lock_answer'" ;;
         esac
+        lock_wait=10
     done
     studip_log "holding the setup lock of database $MYSQL_DATABASE"
     lock_query "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"

@@ -1,0 +1,330 @@
+package dockerfiles
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEntrypointInstall starts a container's entrypoint on an empty database, then again on
+// the same database: the first start installs the dumps of the tree's layout, the second
+// keeps every row and installs nothing, and neither overwrites a configuration file.
+func TestEntrypointInstall(t *testing.T) {
+	cases := []struct {
+		name, layout, demo string
+		dumps              []string
+	}{
+		{"5.x", "5", "", []string{"studip.sql", "studip_default_data.sql", "studip_resources_default_data.sql", "studip_root_user.sql"}},
+		{"5.x with demo data", "5", "1", []string{"studip.sql", "studip_default_data.sql", "studip_resources_default_data.sql", "studip_root_user.sql",
+			"studip_demo_data.sql", "studip_mvv_demo_data.sql", "studip_resources_demo_data.sql"}},
+		{"6.x", "6", "", []string{"studip-base-installation.sql", "studip-root-user.sql"}},
+		{"6.x with demo data", "6", "true", []string{"studip-demo-installation.sql"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			root := newTree(t, treeSpec{layout: c.layout})
+			log := fixtureLog(t)
+
+			out, code := entrypoint(t, root, db, log, "DEMO_DATA="+c.demo)
+			if code != 0 {
+				t.Fatalf("first start: exit code %d", code)
+			}
+			mustContain(t, out, finalCommandRan, "studip-entrypoint: installed Stud.IP")
+			if got := lines(db.mustExec(t, "SELECT name FROM installed_dumps ORDER BY id")); !slices.Equal(got, c.dumps) {
+				t.Errorf("installed %v, want %v", got, c.dumps)
+			}
+			// The dumps are read as utf8mb4: the text arrives as it was written.
+			if got := db.mustExec(t, "SELECT value FROM config WHERE field = 'UNI_NAME_CLEAN'"); got != "Universität Prüfstadt 🎓" {
+				t.Errorf("UNI_NAME_CLEAN = %q", got)
+			}
+			if got, want := mustRead(t, filepath.Join(root, "config/config_local.inc.php")), mustRead(t, "common/config_local.inc.php"); got != want {
+				t.Errorf("config_local.inc.php is not the template")
+			}
+			if got, want := mustRead(t, filepath.Join(root, "config/config.inc.php")), mustRead(t, filepath.Join(root, "config/config.inc.php.dist")); got != want {
+				t.Errorf("config.inc.php is not config.inc.php.dist")
+			}
+
+			// What the site did between the starts, and an administrator's own configuration.
+			db.mustExec(t, "INSERT INTO auth_user_md5 VALUES ('added_later')")
+			writeFile(t, filepath.Join(root, "config/config_local.inc.php"), "<?php // the administrator's\n")
+			rowsBefore := db.mustExec(t, "SELECT username FROM auth_user_md5 ORDER BY username")
+
+			out, code = entrypoint(t, root, db, log, "DEMO_DATA="+c.demo)
+			if code != 0 {
+				t.Fatalf("restart: exit code %d", code)
+			}
+			mustContain(t, out, finalCommandRan, "tables: installing nothing", "keeping config/config_local.inc.php", "keeping config/config.inc.php")
+			if got := db.mustExec(t, "SELECT username FROM auth_user_md5 ORDER BY username"); got != rowsBefore {
+				t.Errorf("after the restart the users are %q, were %q", got, rowsBefore)
+			}
+			if got := lines(db.mustExec(t, "SELECT name FROM installed_dumps ORDER BY id")); !slices.Equal(got, c.dumps) {
+				t.Errorf("after the restart installed %v, want %v", got, c.dumps)
+			}
+			if got := mustRead(t, filepath.Join(root, "config/config_local.inc.php")); got != "<?php // the administrator's\n" {
+				t.Errorf("the restart overwrote config_local.inc.php: %q", got)
+			}
+		})
+	}
+}
+
+// TestEntrypointMigrations runs the entrypoint with and without AUTO_MIGRATE, with migrations
+// that work and one that fails.
+func TestEntrypointMigrations(t *testing.T) {
+	cases := []struct {
+		name       string
+		tree       treeSpec
+		env        []string
+		wantCode   int
+		wantOut    []string
+		unwanted   []string
+		wantSchema string // versions in schema_version after the start
+		migrateRun int
+	}{
+		{
+			name: "5.x, AUTO_MIGRATE", tree: treeSpec{layout: "5", migrations: []string{"001_add_news.sql", "002_add_news_body.sql"}},
+			env: []string{"AUTO_MIGRATE=1"}, wantOut: []string{finalCommandRan, "migrations done"}, wantSchema: "1\n2", migrateRun: 1,
+		},
+		{
+			name: "6.x, AUTO_MIGRATE", tree: treeSpec{layout: "6", migrations: []string{"001_add_news.sql", "002_add_news_body.sql"}},
+			env: []string{"AUTO_MIGRATE=yes"}, wantOut: []string{finalCommandRan, "running the migrations: php cli/studip migrate", "migrations done"}, wantSchema: "1\n2", migrateRun: 1,
+		},
+		{
+			name: "legacy cli/migrate.php, AUTO_MIGRATE", tree: treeSpec{layout: "5", migrations: []string{"001_add_news.sql"}, legacyCLI: true},
+			env: []string{"AUTO_MIGRATE=on"}, wantOut: []string{finalCommandRan, "running the migrations: php cli/migrate.php", "migrations done"}, wantSchema: "1", migrateRun: 1,
+		},
+		{
+			name: "failing migration", tree: treeSpec{layout: "6", migrations: []string{"001_add_news.sql", "003_broken.sql"}},
+			env: []string{"AUTO_MIGRATE=1"}, wantOut: []string{finalCommandRan, "!!! MIGRATIONS FAILED (exit code 1)", "Starting anyway"}, wantSchema: "1", migrateRun: 1,
+		},
+		{
+			name: "failing migration, STUDIP_MIGRATE_STRICT", tree: treeSpec{layout: "6", migrations: []string{"001_add_news.sql", "003_broken.sql"}},
+			env: []string{"AUTO_MIGRATE=1", "STUDIP_MIGRATE_STRICT=1"}, wantCode: 1,
+			wantOut: []string{"error: MIGRATIONS FAILED (exit code 1); STUDIP_MIGRATE_STRICT is set: not starting"}, unwanted: []string{finalCommandRan},
+			wantSchema: "1", migrateRun: 1,
+		},
+		{
+			name: "no AUTO_MIGRATE", tree: treeSpec{layout: "6", migrations: []string{"001_add_news.sql"}},
+			env: []string{"AUTO_MIGRATE=0"}, wantOut: []string{finalCommandRan}, unwanted: []string{"running the migrations"}, migrateRun: 0,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			root := newTree(t, c.tree)
+			log := fixtureLog(t)
+			out, code := entrypoint(t, root, db, log, c.env...)
+			if code != c.wantCode {
+				t.Errorf("exit code %d, want %d", code, c.wantCode)
+			}
+			mustContain(t, out, c.wantOut...)
+			mustNotContain(t, out, c.unwanted...)
+			if got := db.mustExec(t, "SELECT version FROM schema_version ORDER BY version"); got != c.wantSchema {
+				t.Errorf("schema versions %q, want %q", got, c.wantSchema)
+			}
+			runs := consoleRuns(t, log)
+			if got := countRuns(runs, "migrate"); got != c.migrateRun {
+				t.Errorf("the migration ran %d times, want %d", got, c.migrateRun)
+			}
+			if runningAsRoot() {
+				for _, r := range runs {
+					if r.uid != webUID(t) {
+						t.Errorf("the console ran as uid %d, not as www-data", r.uid)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEntrypointMigrationHint: a start without AUTO_MIGRATE on an installed database names the
+// command that runs the migrations.
+func TestEntrypointMigrationHint(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	root := newTree(t, treeSpec{layout: "6"})
+	log := fixtureLog(t)
+	if out, code := entrypoint(t, root, db, log); code != 0 || strings.Contains(out, "AUTO_MIGRATE is off") {
+		t.Fatalf("first start: exit code %d; a fresh installation needs no hint", code)
+	}
+	out, code := entrypoint(t, root, db, log)
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	mustContain(t, out, "AUTO_MIGRATE is off", "as www-data in "+root+": php cli/studip migrate")
+}
+
+// TestEntrypointErrors: what stops a start, with a message that says why, and how fast.
+func TestEntrypointErrors(t *testing.T) {
+	closedPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		tree     treeSpec
+		env      func(db *database) []string // replaces the database's variables
+		want     string
+		min, max time.Duration
+	}{
+		{name: "MYSQL_HOST missing", tree: treeSpec{layout: "6"}, env: without("MYSQL_HOST"), want: "error: checking the environment: MYSQL_HOST is required"},
+		{name: "MYSQL_USER missing", tree: treeSpec{layout: "6"}, env: without("MYSQL_USER"), want: "error: checking the environment: MYSQL_USER is required"},
+		{name: "MYSQL_DATABASE missing", tree: treeSpec{layout: "6"}, env: without("MYSQL_DATABASE"), want: "error: checking the environment: MYSQL_DATABASE is required"},
+		{name: "password missing", tree: treeSpec{layout: "6"}, env: without("MYSQL_PASSWORD"), want: "error: checking the environment: MYSQL_PASSWORD or MYSQL_PASSWORD_FILE is required"},
+		{name: "password twice", tree: treeSpec{layout: "6"}, env: with("MYSQL_PASSWORD_FILE=/etc/hostname"), want: "MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are both set"},
+		{name: "password file unreadable", tree: treeSpec{layout: "6"}, env: func(db *database) []string {
+			return append(without("MYSQL_PASSWORD")(db), "MYSQL_PASSWORD_FILE=/nonexistent/secret")
+		}, want: "reading MYSQL_PASSWORD_FILE: /nonexistent/secret is not a readable file"},
+		{name: "flag neither true nor false", tree: treeSpec{layout: "6"}, env: with("DEMO_DATA=maybe"), want: "reading DEMO_DATA: 'maybe' is neither true"},
+		{name: "port not a number", tree: treeSpec{layout: "6"}, env: with("MYSQL_PORT=db"), want: "reading MYSQL_PORT: 'db' is not a whole number"},
+		{
+			name: "database unreachable", tree: treeSpec{layout: "6"}, env: with(fmt.Sprint("MYSQL_PORT=", closedPort), "STUDIP_DB_WAIT=2"),
+			want: fmt.Sprintf("error: waiting for the database: 127.0.0.1:%d did not answer within 2 s", closedPort),
+			min:  2 * time.Second, max: 10 * time.Second,
+		},
+		{
+			name: "wrong password", tree: treeSpec{layout: "6"}, env: func(db *database) []string {
+				return append(without("MYSQL_PASSWORD")(db), "MYSQL_PASSWORD=wrong", "STUDIP_DB_WAIT=60")
+			},
+			want: "Access denied for user", max: 10 * time.Second,
+		},
+		{
+			name: "tree without dumps", tree: treeSpec{noDumps: true}, env: with(),
+			want: "has no Stud.IP dumps; looked for db/studip-base-installation.sql, db/studip-demo-installation.sql (Stud.IP 6) and db/studip.sql (Stud.IP 5)",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			root := newTree(t, c.tree)
+			r := startScript(t, append(c.env(db), "STUDIP_ROOT="+root), []string{db.password}, "docker-entrypoint.sh", "echo", finalCommandRan)
+			code := r.wait()
+			out := r.output.String()
+			if code == 0 {
+				t.Errorf("exit code 0")
+			}
+			mustContain(t, out, c.want)
+			mustNotContain(t, out, finalCommandRan)
+			if r.elapsed < c.min || (c.max > 0 && r.elapsed > c.max) {
+				t.Errorf("gave up after %v, want between %v and %v", r.elapsed, c.min, c.max)
+			}
+		})
+	}
+}
+
+// with returns the database's variables plus extra ones (later ones win in exec).
+func with(extra ...string) func(*database) []string {
+	return func(db *database) []string { return append(db.env(), extra...) }
+}
+
+// without returns the database's variables but one.
+func without(name string) func(*database) []string {
+	return func(db *database) []string {
+		return slices.DeleteFunc(db.env(), func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
+	}
+}
+
+// TestEntrypointPasswordFile: the password can come from a file (a Docker or Kubernetes
+// secret); both the entrypoint and Stud.IP's configuration read it.
+func TestEntrypointPasswordFile(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	root := newTree(t, treeSpec{layout: "6", migrations: []string{"001_add_news.sql"}})
+	secret := filepath.Join(tempDir(t, 0o755), "password")
+	writeFile(t, secret, db.password+"\n")
+	env := append(without("MYSQL_PASSWORD")(db), "STUDIP_ROOT="+root, "FIXTURE_LOG="+fixtureLog(t), "MYSQL_PASSWORD_FILE="+secret, "AUTO_MIGRATE=1")
+	r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", "echo", finalCommandRan)
+	if code := r.wait(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	// The fixture console reached the database with config_local.inc.php's credentials.
+	mustContain(t, r.output.String(), "studip-entrypoint: migrations done", finalCommandRan)
+	if got := db.mustExec(t, "SELECT version FROM schema_version"); got != "1" {
+		t.Errorf("schema versions %q", got)
+	}
+}
+
+// TestEntrypointConcurrentStarts starts two containers on one empty database at once: one
+// installs, the other waits for the lock and installs nothing, and their migrations never run
+// at the same time.
+func TestEntrypointConcurrentStarts(t *testing.T) {
+	for _, layout := range []string{"5", "6"} {
+		t.Run(layout+".x", func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			log := fixtureLog(t)
+			var runs []*scriptRun
+			for range 2 {
+				root := newTree(t, treeSpec{layout: layout, migrations: []string{"001_add_news.sql"}})
+				runs = append(runs, startEntrypoint(t, root, db, log, "AUTO_MIGRATE=1"))
+			}
+			installs, waits := 0, 0
+			for _, r := range runs {
+				if code := r.wait(); code != 0 {
+					t.Errorf("exit code %d", code)
+				}
+				installs += strings.Count(r.output.String(), "installed Stud.IP into database")
+				waits += strings.Count(r.output.String(), "waiting for another container that is setting up")
+			}
+			if installs != 1 || waits != 1 {
+				t.Errorf("%d installations and %d waits, want 1 of each", installs, waits)
+			}
+			if got := db.mustExec(t, "SELECT name, COUNT(*) FROM installed_dumps GROUP BY name HAVING COUNT(*) > 1"); got != "" {
+				t.Errorf("dumps installed twice: %s", got)
+			}
+			checkNoOverlap(t, consoleRuns(t, log), 2)
+		})
+	}
+}
+
+// checkNoOverlap checks that the migrations ran want times, to their end, one after the other.
+func checkNoOverlap(t *testing.T, runs []consoleRun, want int) {
+	t.Helper()
+	runs = slices.DeleteFunc(runs, func(r consoleRun) bool { return r.command != "migrate" })
+	if len(runs) != want {
+		t.Fatalf("%d migration runs, want %d:\n%s", len(runs), want, describe(runs))
+	}
+	slices.SortFunc(runs, func(a, b consoleRun) int { return int((a.start - b.start) * 1e6) })
+	for i, r := range runs {
+		if !r.ended {
+			t.Errorf("a migration run did not end:\n%s", describe(runs))
+		}
+		if i > 0 && r.start < runs[i-1].end {
+			t.Errorf("two migration runs overlap:\n%s", describe(runs))
+		}
+	}
+}
+
+// TestEntrypointServerCommand: a first argument that is an option goes to the image's server,
+// as in the official images; the apache image has apache2-foreground, the fpm image php-fpm.
+func TestEntrypointServerCommand(t *testing.T) {
+	cases := []struct{ name, bin, want string }{
+		{"apache", "testdata/bin-apache", "apache2-foreground called with: -DFOREGROUND -X"},
+		{"fpm-alpine", "testdata/bin-fpm", "php-fpm called with: -F -R"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			root := newTree(t, treeSpec{layout: "6"})
+			bin, err := filepath.Abs(c.bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Fields(c.want)[3:]
+			env := append(db.env(), "STUDIP_ROOT="+root, "PATH="+bin+":"+os.Getenv("PATH"))
+			r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", args...)
+			if code := r.wait(); code != 0 {
+				t.Fatalf("exit code %d", code)
+			}
+			mustContain(t, r.output.String(), c.want)
+		})
+	}
+}

@@ -1,0 +1,2 @@
+INSERT INTO auth_user_md5 VALUES ('root@studip');
+INSERT INTO installed_dumps (name) VALUES ('studip_root_user.sql');

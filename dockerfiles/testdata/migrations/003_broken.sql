@@ -1,0 +1,1 @@
+THIS IS NOT SQL
