@@ -40,6 +40,7 @@ var commands = []command{
 	{"test", "build and smoke-test the selected targets on the engine's platform", runTest},
 	{"publish", "build, smoke-test and push every tag of the selected targets", runPublish},
 	{"gitlab", "print the GitLab CI child pipeline: one job per target", runGitLab},
+	{"release", "set a minor line of versions.yaml to a new release and show the tag changes", runRelease},
 }
 
 func main() {
