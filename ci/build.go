@@ -101,13 +101,13 @@ func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.
 func checkSource(p *plan.Plan, dir string) (string, error) {
 	names := map[string]bool{}
 	for _, t := range p.Targets {
-		if t.Source == nil {
-			return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select one version", t)
-		}
 		names[t.Name] = true
 	}
 	if len(names) > 1 {
 		return "", usagef("--source replaces the source of one version, but %d are selected; narrow with --version", len(names))
+	}
+	if t := p.Targets[0]; t.Source == nil {
+		return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select a Stud.IP version", t)
 	}
 	return existingDir("--source", dir)
 }

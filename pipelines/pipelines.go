@@ -58,9 +58,9 @@ type Result struct {
 
 // Pipeline runs the targets of one plan in one Dagger session.
 type Pipeline struct {
-	dag    *dagger.Client
-	plan   *plan.Plan
-	opts   Options
+	dag      *dagger.Client
+	plan     *plan.Plan
+	opts     Options
 	platform dagger.Platform // the engine's own
 
 	mu      sync.Mutex
