@@ -307,8 +307,10 @@ func TestPublish(t *testing.T) {
 	}{
 		{name: "every tag", args: []string{"publish"}},
 		{name: "a failed full-version push moves no floating tag",
-			args:     []string{"publish"},
-			fail:     func(e *daggertest.Engine) { e.FailPublish(func(a string) bool { return strings.HasSuffix(a, ":6.0.3") }) },
+			args: []string{"publish"},
+			fail: func(e *daggertest.Engine) {
+				e.FailPublish(func(a string) bool { return strings.HasSuffix(a, ":6.0.3") })
+			},
 			wantCode: 1, failed: []string{"6.0.3 apache"},
 			wantErr: []string{"error: pushing 6.0.3 apache as registry.example/studip/studip:6.0.3: ", "ci publish: 1 of 8 targets failed"}},
 		{name: "a failed build on one platform pushes nothing of its targets",
