@@ -24,6 +24,9 @@ func runGitLab(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("--command: %v", err)
 	}
+	if c == gitlabci.Publish && fs.Changed("platform") {
+		return usagef("--platform: publish pushes every platform of a target, so a publish pipeline cannot narrow them")
+	}
 	p, err := pf.load(e, plan.Options{})
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ func TestGitLab(t *testing.T) {
 			wantErr: `ci gitlab: --command: unknown command "build" (known: test, publish)`},
 		{name: "filter matching nothing", args: []string{"-f", "testdata/versions.yaml", "--version", "7.0"}, wantCode: 2,
 			wantErr: "ci gitlab: --version 7.0 matches no target"},
+		{name: "publish on one platform", args: []string{"-f", "testdata/versions.yaml", "--command", "publish", "--platform", "linux/amd64"}, wantCode: 2,
+			wantErr: "ci gitlab: --platform: publish pushes every platform of a target"},
 		{name: "stray argument", args: []string{"publish"}, wantCode: 2, wantErr: `ci gitlab: unexpected argument "publish"`},
 	}
 	for _, tt := range tests {
