@@ -193,9 +193,8 @@ func (r *scriptRun) wait() int {
 			r.t.Errorf("the output shows the secret %q:\n%s", s, out)
 		}
 	}
-	if r.t.Failed() || testing.Verbose() {
-		r.t.Logf("output of %s (exit code %d, %v):\n%s", filepath.Base(r.cmd.Path), exitCode(r.err), r.elapsed.Round(time.Millisecond), out)
-	}
+	// Shown when the test fails or runs with -v.
+	r.t.Logf("output of %s (exit code %d, %v):\n%s", filepath.Base(r.cmd.Path), exitCode(r.err), r.elapsed.Round(time.Millisecond), out)
 	return exitCode(r.err)
 }
 

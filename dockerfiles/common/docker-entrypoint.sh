@@ -47,6 +47,20 @@ check_environment() {
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
 }
 
+# copy_new FROM TO: copies FROM to TO unless TO exists, and never replaces a file: the copy goes
+# through a temporary file and a hard link, since containers that share the tree or the data
+# volume may copy at the same time. Returns 1 when TO was there.
+copy_new() {
+    cp -P -p "$1" "$2.new.$$"
+    if ln "$2.new.$$" "$2" 2>/dev/null; then
+        rm -f "$2.new.$$"
+        return 0
+    fi
+    rm -f "$2.new.$$"
+    [ -e "$2" ] || [ -L "$2" ] || studip_fail "copying $1: cannot link $2.new.$$ to $2"
+    return 1
+}
+
 # --- the data directory ------------------------------------------------------------------
 
 # link_and_seed NAME: makes public/NAME the link ../data/NAME and copies what the tree ships
@@ -64,7 +78,8 @@ link_and_seed() {
     fi
     if [ ! -L "$public" ]; then
         mkdir -p "$STUDIP_ROOT/public"
-        ln -s "../data/$1" "$public"
+        # -n: never a link inside the folder a link made meanwhile points to.
+        ln -sn "../data/$1" "$public"
         studip_log "linked public/$1 to data/$1"
     fi
     [ -d "$seed" ] || return 0
@@ -75,9 +90,10 @@ link_and_seed() {
         if [ -e "$to" ] || [ -L "$to" ]; then
             continue
         elif [ -d "$from" ] && [ ! -L "$from" ]; then
-            mkdir "$to"
-        else
-            cp -P -p "$from" "$to"
+            # -p: replicas sharing the volume may seed at the same time.
+            mkdir -p "$to"
+        elif ! copy_new "$from" "$to"; then
+            continue
         fi
         [ -z "$is_root" ] || chown -h "$studip_web_user:$studip_web_user" "$to"
     done
@@ -110,14 +126,14 @@ prepare_data_directory() {
 
 # write_once FROM TO: copies FROM to TO unless TO exists; never overwrites.
 write_once() {
-    if [ -e "$2" ]; then
-        studip_log "keeping ${2#"$STUDIP_ROOT"/}"
-        return 0
+    name=${2#"$STUDIP_ROOT"/}
+    [ -e "$2" ] || [ -f "$1" ] || studip_fail "writing $name: $1 is missing"
+    if [ ! -e "$2" ] && copy_new "$1" "$2"; then
+        chmod 0644 "$2"
+        studip_log "wrote $name from $1"
+    else
+        studip_log "keeping $name"
     fi
-    [ -f "$1" ] || studip_fail "writing ${2#"$STUDIP_ROOT"/}: $1 is missing"
-    cp "$1" "$2"
-    chmod 0644 "$2"
-    studip_log "wrote ${2#"$STUDIP_ROOT"/} from $1"
 }
 
 write_config() {
