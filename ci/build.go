@@ -136,7 +136,7 @@ func runPipelines(ctx context.Context, e *env, p *plan.Plan, opts pipelines.Opti
 	if err != nil {
 		return nil, err
 	}
-	return pl.Run(ctx, steps), nil
+	return pl.Run(ctx, steps)
 }
 
 // engineTimeout bounds how long a command waits for an engine to answer at all: starting

@@ -388,10 +388,17 @@ func TestPublish(t *testing.T) {
 			}
 
 			// The password reaches the engine once, as a secret's plaintext, and nothing else.
+			sent := 0
 			for _, q := range engine.Queries() {
+				if strings.Contains(q, password) {
+					sent++
+				}
 				if strings.Contains(strings.Replace(q, `plaintext:"`+password+`"`, "", 1), password) {
 					t.Errorf("the password appears outside the secret: %s", q)
 				}
+			}
+			if sent != 1 {
+				t.Errorf("the password went to the engine in %d requests, want 1", sent)
 			}
 			secrets := 0
 			for _, n := range daggertest.Reach(reached(engine)...) {

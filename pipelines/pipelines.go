@@ -78,11 +78,18 @@ func New(ctx context.Context, dag *dagger.Client, p *plan.Plan, opts Options) (*
 }
 
 // Run builds every target of the plan and applies steps to it, at most Options.Jobs targets
-// at a time. A failed target does not stop the others. The results are in plan order.
-func (p *Pipeline) Run(ctx context.Context, steps Steps) []Result {
+// at a time. A failed target does not stop the others: its Result holds the error. The
+// results are in plan order; the error is for what keeps every target from starting.
+func (p *Pipeline) Run(ctx context.Context, steps Steps) ([]Result, error) {
 	var password *dagger.Secret
 	if steps.Publish != nil && !steps.Publish.DryRun {
-		password = p.dag.SetSecret("REGISTRY_PASSWORD", steps.Publish.Password)
+		// Loaded by ID from here on, so that the plaintext goes to the engine in one request
+		// (a lazy secret would send it again with every push that uses it).
+		id, err := p.dag.SetSecret("REGISTRY_PASSWORD", steps.Publish.Password).ID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("handing the registry password to the engine: %w", err)
+		}
+		password = dagger.Ref[*dagger.Secret](p.dag, id)
 	}
 	results := make([]Result, len(p.plan.Targets))
 	slots := make(chan struct{}, max(p.opts.Jobs, 1))
@@ -99,7 +106,7 @@ func (p *Pipeline) Run(ctx context.Context, steps Steps) []Result {
 		})
 	}
 	wg.Wait()
-	return results
+	return results, nil
 }
 
 func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, password *dagger.Secret) Result {

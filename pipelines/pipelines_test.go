@@ -55,7 +55,11 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range pl.Run(ctx, pipelines.Steps{}) {
+	results, err := pl.Run(ctx, pipelines.Steps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
