@@ -76,20 +76,27 @@ func localRevision(ctx context.Context, dir string) string {
 // Stud.IP's composer.json sets "vendor-dir": "composer"; the tree's own vendor/ is source.
 const composerDir = "composer"
 
-// native is a container of image on the engine's own platform, never an emulated one: the
-// stages that run in it produce the same files for every platform.
+// native is a container of image on the engine's own platform, never an emulated one.
 func (p *Pipeline) native(image string) *dagger.Container {
 	return p.dag.Container(dagger.ContainerOpts{Platform: p.platform}).From(image)
+}
+
+// stage is a native container of image working on checkout in /src, with the cache volume
+// cacheKey in the directory that the variable cacheEnv names to the tool. What runs in it
+// yields the same files for every platform.
+func (p *Pipeline) stage(image string, checkout *dagger.Directory, cacheKey, cacheEnv string) *dagger.Container {
+	cache := "/cache/" + cacheKey
+	return p.native(image).
+		WithMountedCache(cache, p.dag.CacheVolume(cacheKey)).
+		WithEnvVariable(cacheEnv, cache).
+		WithDirectory("/src", checkout).
+		WithWorkdir("/src")
 }
 
 // assets runs Stud.IP's webpack build and returns public/assets: the shipped fonts, images
 // and sounds plus the built scripts and stylesheets.
 func (p *Pipeline) assets(checkout *dagger.Directory, nodeImage string) *dagger.Directory {
-	return p.native(nodeImage).
-		WithMountedCache("/cache/npm", p.dag.CacheVolume("studip-npm")).
-		WithEnvVariable("npm_config_cache", "/cache/npm").
-		WithDirectory("/src", checkout).
-		WithWorkdir("/src").
+	return p.stage(nodeImage, checkout, "studip-npm", "npm_config_cache").
 		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
 		WithExec([]string{"npm", "run", "webpack-prod"}).
 		Directory("/src/public/assets")
@@ -99,11 +106,7 @@ func (p *Pipeline) assets(checkout *dagger.Directory, nodeImage string) *dagger.
 // has none of the runtime's extensions, so their checks are left to the runtime; the PHP
 // version check stays (Stud.IP pins config.platform.php).
 func (p *Pipeline) dependencies(checkout *dagger.Directory, composerImage string) *dagger.Directory {
-	return p.native(composerImage).
-		WithMountedCache("/cache/composer", p.dag.CacheVolume("studip-composer")).
-		WithEnvVariable("COMPOSER_CACHE_DIR", "/cache/composer").
-		WithDirectory("/src", checkout).
-		WithWorkdir("/src").
+	return p.stage(composerImage, checkout, "studip-composer", "COMPOSER_CACHE_DIR").
 		WithExec([]string{"composer", "install", "--no-dev", "--optimize-autoloader",
 			"--no-interaction", "--no-progress", "--ignore-platform-req=ext-*"}).
 		Directory("/src/" + composerDir)
