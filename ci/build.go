@@ -18,7 +18,7 @@ import (
 )
 
 func runBuild(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "build", "[plan flags] [--source DIR] [--export DIR] [engine flags]",
+	fs := newFlags(e, "build", "[--file F] [--version V]... [--base B]... [--platform P]... [--source DIR] [--export DIR] [--jobs N] [--mirror PREFIX]",
 		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
 			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).")
 	pf := addPipelineFlags(fs, e)

@@ -8,13 +8,14 @@ import (
 )
 
 func runPublish(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [engine flags]",
+	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [--jobs N] [--mirror PREFIX]",
 		"Builds and smoke-tests the selected targets like `ci test`, then pushes every tag of each\n"+
 			"as one multi-platform index. The tags naming one version go first, the floating ones\n"+
 			"(6.0, latest, nightly, ...) only after those succeeded. Credentials come from\n"+
 			"REGISTRY_USERNAME and REGISTRY_PASSWORD.")
 	pf := addPipelineFlags(fs, e)
 	dryRun := fs.Bool("dry-run", false, "do everything but push; needs no credentials")
+	fs.MarkHidden("platform") // refused below
 	if err := parse(fs, args); err != nil {
 		return err
 	}
