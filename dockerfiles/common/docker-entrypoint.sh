@@ -260,7 +260,7 @@ install_dumps() {
 run_migrations() {
     studip_console migrate cli/migrate.php ||
         studip_fail "running the migrations: the tree has neither cli/studip nor cli/migrate.php"
-    studip_log "running the migrations: php $studip_cli $studip_cli_command"
+    studip_log "running the migrations: $studip_cli_line"
     if (studip_exec_console); then
         studip_log "migrations done"
         return 0
@@ -278,7 +278,7 @@ run_migrations() {
 migration_hint() {
     if studip_console migrate cli/migrate.php; then
         studip_log "AUTO_MIGRATE is off: if this image is newer than the database, migrations are" \
-            "pending; run them once, as $studip_web_user in $STUDIP_ROOT: php $studip_cli $studip_cli_command" \
+            "pending; run them once, as $studip_web_user in $STUDIP_ROOT: $studip_cli_line" \
             "(or start one container with AUTO_MIGRATE=1)"
     fi
 }

@@ -41,7 +41,8 @@ studip_number() {
 
 # studip_console COMMAND LEGACY_SCRIPT: finds how the tree runs a console command: Stud.IP's
 # console cli/studip with COMMAND where the tree has it, else the older stand-alone script
-# (Stud.IP 5.0 and before). Sets studip_cli and studip_cli_command; fails when neither exists.
+# (Stud.IP 5.0 and before). Sets studip_cli, studip_cli_command and studip_cli_line (the
+# command line, for messages); fails when neither exists.
 studip_console() {
     if [ -f "$STUDIP_ROOT/cli/studip" ]; then
         studip_cli=cli/studip
@@ -52,6 +53,8 @@ studip_console() {
     else
         return 1
     fi
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    studip_cli_line="php $studip_cli${studip_cli_command:+ $studip_cli_command}"
 }
 
 # studip_exec_console: replaces the calling (sub)shell with the console command found by

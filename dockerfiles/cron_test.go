@@ -1,0 +1,122 @@
+package dockerfiles
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// stopWithin sends the signal and checks that the script ends with exit code 0 in time.
+func stopWithin(t *testing.T, r *scriptRun, sig syscall.Signal, bound time.Duration) {
+	t.Helper()
+	sent := time.Now()
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	code := r.wait()
+	if took := time.Since(sent); took > bound {
+		t.Errorf("stopped %v after %v, want within %v", took, sig, bound)
+	}
+	if code != 0 {
+		t.Errorf("exit code %d after %v, want 0", code, sig)
+	}
+}
+
+// TestCron: studip-cron runs the worker every interval, survives a failing run, runs it as the
+// web server's user, and stops within 5 s of a stop signal, whether a run is on or not.
+func TestCron(t *testing.T) {
+	cases := []struct {
+		name    string
+		tree    treeSpec
+		env     []string
+		failRun bool           // the first run fails
+		runs    int            // runs to see before the signal
+		ended   bool           // the last of them has ended: the signal comes in the pause
+		signal  syscall.Signal // apache's image stops with SIGWINCH, fpm's with SIGQUIT
+		wantOut []string
+	}{
+		{
+			name: "every second, a failing run", tree: treeSpec{layout: "6"}, env: []string{"STUDIP_CRON_INTERVAL=1"},
+			failRun: true, runs: 3, ended: true, signal: syscall.SIGTERM,
+			wantOut: []string{"running php cli/studip cronjobs:worker every 1 s", "run 1 failed with exit code 1", "run 2 finished", "run 3 finished", "stopped"},
+		},
+		{
+			name: "stopped during a run", tree: treeSpec{layout: "6"}, env: []string{"FIXTURE_WORKER_SECONDS=60"},
+			runs: 1, signal: syscall.SIGTERM, wantOut: []string{"run 1 stopped after"},
+		},
+		{
+			name: "stopped in the pause, apache's stop signal", tree: treeSpec{layout: "6"},
+			runs: 1, ended: true, signal: syscall.SIGWINCH, wantOut: []string{"run 1 finished", "stopped"},
+		},
+		{
+			name: "fpm's stop signal, legacy cronjob-worker.php", tree: treeSpec{layout: "5", legacyCLI: true},
+			runs: 1, ended: true, signal: syscall.SIGQUIT, wantOut: []string{"running php cli/cronjob-worker.php every 60 s", "run 1 finished"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			lookTool(t, "php")
+			root := newTree(t, c.tree)
+			log := fixtureLog(t)
+			if c.failRun {
+				writeFile(t, log+".fail", "")
+			}
+			r := startScript(t, append([]string{"STUDIP_ROOT=" + root, "FIXTURE_LOG=" + log}, c.env...), nil, "studip-cron")
+			waitFor(t, "the worker's runs", 30*time.Second, func() bool {
+				if c.ended {
+					// studip-cron has seen the run end: the signal comes in the pause.
+					return strings.Contains(r.output.String(), fmt.Sprintf("run %d finished", c.runs))
+				}
+				return len(consoleRuns(t, log)) >= c.runs
+			})
+			stopWithin(t, r, c.signal, 5*time.Second)
+			mustContain(t, r.output.String(), c.wantOut...)
+			if runningAsRoot() {
+				for _, run := range consoleRuns(t, log) {
+					if run.uid != webUID(t) {
+						t.Errorf("the worker ran as uid %d, not as www-data", run.uid)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCronBadInterval: an interval that is no positive number stops studip-cron at once.
+func TestCronBadInterval(t *testing.T) {
+	for _, interval := range []string{"0", "1m", "-5"} {
+		t.Run(interval, func(t *testing.T) {
+			t.Parallel()
+			root := newTree(t, treeSpec{layout: "6"})
+			r := startScript(t, []string{"STUDIP_ROOT=" + root, "STUDIP_CRON_INTERVAL=" + interval}, nil, "studip-cron")
+			if code := r.wait(); code == 0 {
+				t.Errorf("exit code 0")
+			}
+			mustContain(t, r.output.String(), "studip-cron: error: reading STUDIP_CRON_INTERVAL")
+		})
+	}
+}
+
+// TestCronThroughEntrypoint: the cron container is the image started with studip-cron: the
+// entrypoint prepares everything as for the web server, then runs the worker.
+func TestCronThroughEntrypoint(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	root := newTree(t, treeSpec{layout: "6"})
+	log := fixtureLog(t)
+	env := append(db.env(), "STUDIP_ROOT="+root, "FIXTURE_LOG="+log, "STUDIP_CRON_INTERVAL=1")
+	r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", "studip-cron")
+	waitFor(t, "two runs of the worker", 30*time.Second, func() bool {
+		return strings.Contains(r.output.String(), "studip-cron: run 2 finished")
+	})
+	stopWithin(t, r, syscall.SIGTERM, 5*time.Second)
+	mustContain(t, r.output.String(), "studip-entrypoint: installed Stud.IP", "studip-entrypoint: starting studip-cron", "studip-cron: run 2 finished")
+	if _, err := os.Stat(filepath.Join(root, "data", "pictures")); err != nil {
+		t.Errorf("the cron container did not prepare the data directory: %v", err)
+	}
+}
