@@ -531,3 +531,46 @@ func TestNoEngine(t *testing.T) {
 		})
 	}
 }
+
+// With a mirror, every image the pipelines start from is pulled through it.
+func TestMirror(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+	}{
+		{name: "from the environment", vars: map[string]string{"STUDIP_IMAGE_MIRROR": "mirror.example/hub"}},
+		{name: "the flag before the environment", vars: map[string]string{"STUDIP_IMAGE_MIRROR": "elsewhere.example"},
+			args: []string{"--mirror", "mirror.example/hub"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			engine := daggertest.New("linux/amd64")
+			args := append([]string{"test", "--version", "6.0", "--version", "tests-php8.3"}, tt.args...)
+			if code, _, stderr := runOn(t, engine, tt.vars, args...); code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			var images []string
+			for _, n := range reached(engine) {
+				switch n.Field {
+				case "from":
+					images = append(images, n.Str("address"))
+				case "dockerBuild":
+					for _, a := range runtimeOf(n).BuildArgs {
+						if strings.HasSuffix(a.Name, "_IMAGE") {
+							images = append(images, a.Value)
+						}
+					}
+				}
+			}
+			if len(images) == 0 {
+				t.Fatal("no base images found")
+			}
+			for _, image := range images {
+				if !strings.HasPrefix(image, "mirror.example/hub/") {
+					t.Errorf("%s is not pulled through the mirror", image)
+				}
+			}
+		})
+	}
+}
