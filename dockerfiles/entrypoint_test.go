@@ -329,3 +329,53 @@ func TestEntrypointServerCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordNeverOnCommandLine samples every process's command line (what ps shows to
+// anyone in the container) while the entrypoint installs and migrates: the password must
+// never be there.
+func TestPasswordNeverOnCommandLine(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	root := newTree(t, treeSpec{layout: "5", migrations: []string{"001_add_news.sql", "002_add_news_body.sql"}})
+	r := startEntrypoint(t, root, db, fixtureLog(t), "AUTO_MIGRATE=1", "DEMO_DATA=1")
+	seen := map[string]bool{}
+	for sampling := true; sampling; {
+		select {
+		case <-r.done:
+			sampling = false
+		case <-time.After(2 * time.Millisecond):
+		}
+		for _, cmdline := range commandLines() {
+			if strings.Contains(cmdline, db.password) {
+				t.Errorf("a command line shows the password: %q", cmdline)
+			}
+			for _, marker := range []string{"mariadb --defaults-file=", "php cli/studip migrate"} {
+				if strings.Contains(cmdline, marker) {
+					seen[marker] = true
+				}
+			}
+		}
+	}
+	if code := r.wait(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	// The sampling saw the database client and the console, or it proved nothing.
+	if len(seen) != 2 {
+		t.Errorf("sampling saw only %v of the entrypoint's clients", seen)
+	}
+}
+
+// commandLines reads the command line of every process, with spaces between the arguments.
+func commandLines() []string {
+	entries, _ := os.ReadDir("/proc")
+	var cmdlines []string
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if dt, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil {
+			cmdlines = append(cmdlines, strings.ReplaceAll(string(dt), "\x00", " "))
+		}
+	}
+	return cmdlines
+}
