@@ -8,12 +8,10 @@ import (
 
 // installHint says how to get each tool the tests run.
 var installHint = map[string]string{
-	"mariadbd":           "apt-get install mariadb-server",
-	"mariadb-install-db": "apt-get install mariadb-server",
-	"mariadb":            "apt-get install mariadb-client",
-	"php":                "apt-get install php8.2-cli",
-	"shellcheck":         "apt-get install shellcheck",
-	"setpriv":            "apt-get install util-linux",
+	"mariadbd":   "apt-get install mariadb-server",
+	"mariadb":    "apt-get install mariadb-client",
+	"php":        "apt-get install php8.2-cli",
+	"shellcheck": "apt-get install shellcheck",
 }
 
 // lookTool finds a tool the test needs. Without it the test is skipped with the install hint,

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Builds the PHP extensions Stud.IP needs (its config/studip-requirements.php) in an official
+# PHP image whose distribution's build dependencies are installed. Both Dockerfiles run it at
+# build time (bind-mounted, not part of the images), so the list is kept in one place.
+set -eux
+docker-php-ext-configure gd --with-freetype --with-jpeg --with-webp
+docker-php-ext-install -j "$(nproc)" gd gettext intl mysqli pdo_mysql xsl zip
+# opcache ships with every PHP; since 8.5 it is built in and loaded already.
+php -m | grep -qx 'Zend OPcache' || docker-php-ext-enable opcache
