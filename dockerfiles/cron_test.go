@@ -49,6 +49,11 @@ func TestCron(t *testing.T) {
 			runs: 1, signal: syscall.SIGTERM, wantOut: []string{"run 1 stopped after"},
 		},
 		{
+			name: "a worker that loses the first stop signal", tree: treeSpec{layout: "6"},
+			env:  []string{"FIXTURE_WORKER_SECONDS=60", "FIXTURE_WORKER_LOSE_TERM=1"},
+			runs: 1, signal: syscall.SIGTERM, wantOut: []string{"run 1 stopped after"},
+		},
+		{
 			name: "stopped in the pause, apache's stop signal", tree: treeSpec{layout: "6"},
 			runs: 1, ended: true, signal: syscall.SIGWINCH, wantOut: []string{"run 1 finished", "stopped"},
 		},

@@ -6,7 +6,8 @@
  * with time, pid and effective uid, to the file $FIXTURE_LOG, for the tests to read.
  *   migrate          applies the tree's db/migrations/NNN_*.sql that schema_version lacks
  *   cronjobs:worker  takes $FIXTURE_WORKER_SECONDS (default 0); fails once for each
- *                    $FIXTURE_LOG.fail file there is
+ *                    $FIXTURE_LOG.fail file there is; with $FIXTURE_WORKER_LOSE_TERM set it
+ *                    ignores the first SIGTERM, as a signal lost between fork and exec
  */
 $legacy = ['migrate.php' => 'migrate', 'cronjob-worker.php' => 'cronjobs:worker'];
 $command = $legacy[basename($argv[0])] ?? ($argv[1] ?? '');
@@ -54,7 +55,20 @@ if ($command === 'migrate') {
         }
     }
 } elseif ($command === 'cronjobs:worker') {
-    usleep((int) (1e6 * (float) getenv('FIXTURE_WORKER_SECONDS')));
+    if (getenv('FIXTURE_WORKER_LOSE_TERM')) {
+        $terms = 0;
+        pcntl_async_signals(true);
+        pcntl_signal(SIGTERM, static function () use (&$terms) {
+            if (++$terms > 1) {
+                exit(143);
+            }
+        });
+    }
+    // A signal cuts usleep short: sleep until the deadline.
+    $until = microtime(true) + (float) getenv('FIXTURE_WORKER_SECONDS');
+    while (($left = $until - microtime(true)) > 0) {
+        usleep((int) (1e6 * min($left, 0.05)));
+    }
     $fail = getenv('FIXTURE_LOG') . '.fail';
     if (file_exists($fail)) {
         unlink($fail);
