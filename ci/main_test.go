@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"gitlab.studip.de/studip/docker/internal/testutil"
+)
 
 // runCI runs a ci command in process, as `go run ./ci args...` would, with the given
 // environment variables and no others.
@@ -25,20 +23,7 @@ func runCI(t *testing.T, vars map[string]string, args ...string) (code int, stdo
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test ./ci -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test ./ci -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestUsage(t *testing.T) {

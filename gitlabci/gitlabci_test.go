@@ -2,11 +2,8 @@ package gitlabci_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -19,9 +16,9 @@ import (
 	"gitlab.studip.de/studip/docker/gitlabci"
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"gitlab.studip.de/studip/docker/internal/testutil"
+)
 
 const fixture = "testdata/versions.yaml"
 
@@ -194,19 +191,7 @@ func TestPinsMatchGoMod(t *testing.T) {
 
 // gitlabci is as pure as plan: `ci gitlab` runs where no engine is.
 func TestImportsNoDagger(t *testing.T) {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goCmd, "list", "-deps", "-test", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		if strings.HasPrefix(pkg, "dagger.io/") {
-			t.Errorf("gitlabci depends on %s", pkg)
-		}
-	}
-	if !strings.Contains(string(out), "gitlab.studip.de/studip/docker/gitlabci") {
-		t.Errorf("go list did not list the package:\n%s", out)
-	}
+	testutil.ImportsNoDagger(t, ".")
 }
 
 func loadPlan(t *testing.T) *plan.Plan {
@@ -298,18 +283,5 @@ func toStrings(v any) []string {
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (go test ./gitlabci -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./gitlabci -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), got)
 }

@@ -3,16 +3,15 @@ package plan_test
 import (
 	"errors"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 const fixture = header + `bases: [apache, fpm-alpine]
@@ -175,17 +174,5 @@ func allTargets(p *plan.Plan) []string {
 // The pure packages must never pull in Dagger: `ci plan` and `ci check` run where no engine
 // (and no SDK download) is possible.
 func TestPurePackagesImportNoDagger(t *testing.T) {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goCmd, "list", "-deps", "-test", "../plan", "../versions").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		if strings.HasPrefix(pkg, "dagger.io/") {
-			t.Errorf("a pure package depends on %s", pkg)
-		}
-	}
-	if !strings.Contains(string(out), "gitlab.studip.de/studip/docker/versions") {
-		t.Errorf("go list did not list the packages:\n%s", out)
-	}
+	testutil.ImportsNoDagger(t, "../plan", "../versions")
 }

@@ -2,7 +2,6 @@ package versions_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +10,9 @@ import (
 	"testing"
 
 	"gitlab.studip.de/studip/docker/versions"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/release/want/")
+	"gitlab.studip.de/studip/docker/internal/testutil"
+)
 
 func TestEditRelease(t *testing.T) {
 	tests := []struct {
@@ -149,18 +148,5 @@ func checkComments(t *testing.T, in, out []byte, lost string) {
 
 func releaseGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata/release/want", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (go test ./versions -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("edited file differs from %s (go test ./versions -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata/release/want", name), got)
 }
