@@ -160,7 +160,15 @@ func connect(ctx context.Context, e *env) (*dagger.Client, error) {
 		return c(ctx)
 	}
 	if e.getenv("DAGGER_SESSION_PORT") == "" && e.getenv("_EXPERIMENTAL_DAGGER_CLI_BIN") == "" {
-		return nil, usageError{errors.New(noEngine)}
+		// The SDK ignores a dagger on PATH outside `dagger run`; a maintainer who has one
+		// expects it to be used.
+		bin := lookPath("dagger", e.getenv("PATH"))
+		if bin == "" {
+			return nil, usageError{errors.New(noEngine)}
+		}
+		if err := os.Setenv("_EXPERIMENTAL_DAGGER_CLI_BIN", bin); err != nil {
+			return nil, fmt.Errorf("connecting to the Dagger engine: %w", err)
+		}
 	}
 	type session struct {
 		dag *dagger.Client
@@ -184,12 +192,24 @@ func connect(ctx context.Context, e *env) (*dagger.Client, error) {
 	}
 }
 
+// lookPath finds an executable in the directories of path (the command's own PATH, so that
+// tests decide what is found); "" when there is none.
+func lookPath(name, path string) string {
+	for _, dir := range filepath.SplitList(path) {
+		bin := filepath.Join(dir, name)
+		if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return bin
+		}
+	}
+	return ""
+}
+
 var noEngine = strings.Join([]string{
 	"no Dagger engine: this command runs its pipelines on one, and there is no Dagger session",
-	"(DAGGER_SESSION_PORT) or CLI (_EXPERIMENTAL_DAGGER_CLI_BIN) to start one. Install the Dagger",
-	"CLI v" + engineconn.CLIVersion + " with Docker running and run the command under it, e.g.",
-	"    dagger run go run ./ci build|test|publish --version 6.0 ...",
-	"or set _EXPERIMENTAL_DAGGER_CLI_BIN to that dagger binary. `ci plan` and `ci check` need no engine.",
+	"(DAGGER_SESSION_PORT) and no dagger CLI (on PATH or in _EXPERIMENTAL_DAGGER_CLI_BIN) to start",
+	"one. Install the Dagger CLI v" + engineconn.CLIVersion + " on PATH, with Docker running, then run e.g.",
+	"    go run ./ci build --version 6.0    (or: dagger run go run ./ci build --version 6.0)",
+	"`ci plan` and `ci check` need no engine.",
 }, "\n")
 
 // summarize prints what each target did (lines, also called for a failed one), in plan order,
