@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -124,6 +125,7 @@ func checkComposeDatabase(t *testing.T, p *types.Project, _ composeCase) {
 	db := service(t, p, "db")
 	checkMariaDBImage(t, db.Image)
 	checkUTF8MB4(t, db.Command)
+	checkSQLMode(t, db.Command)
 	serviceVolume(t, p, db, "/var/lib/mysql")
 	if db.HealthCheck == nil || !slices.Equal(db.HealthCheck.Test, append([]string{"CMD"}, mariadbHealthcheck...)) {
 		t.Errorf("db health check: want CMD %v", mariadbHealthcheck)
@@ -168,8 +170,9 @@ func checkComposeStudip(t *testing.T, p *types.Project, c composeCase) {
 			t.Errorf("%s sets DEMO_DATA=%q: the examples are for production", s.Name, v)
 		}
 	}
-	if web.HealthCheck == nil || len(web.HealthCheck.Test) == 0 {
-		t.Error("web has no health check: cron and the frontend wait for it")
+	// web's health gates cron and the frontend; cron's tells that its runs go on.
+	for _, s := range []types.ServiceConfig{web, cron} {
+		checkStudipHealthcheck(t, s)
 	}
 	checkDependsOn(t, web, "db", types.ServiceConditionHealthy)
 	checkDependsOn(t, cron, "web", types.ServiceConditionHealthy)
@@ -279,4 +282,19 @@ func checkNginxFrontend(t *testing.T, p *types.Project, c composeCase) {
 		}
 	}
 	t.Error("nginx: no config is mounted at /etc/nginx/conf.d/default.conf")
+}
+
+// checkStudipHealthcheck fails unless service s checks its health with the image's
+// studip-healthcheck, allowing a first start that installs the database.
+func checkStudipHealthcheck(t *testing.T, s types.ServiceConfig) {
+	t.Helper()
+	hc := s.HealthCheck
+	if hc == nil || hc.Disable || !slices.Equal(hc.Test, append([]string{"CMD"}, studipHealthcheck...)) {
+		t.Errorf("%s health check: %+v, want CMD %v", s.Name, hc, studipHealthcheck)
+		return
+	}
+	if hc.StartPeriod == nil || time.Duration(*hc.StartPeriod) < firstStart {
+		t.Errorf("%s health check: start period %v, want at least %v: the first start installs the database",
+			s.Name, hc.StartPeriod, firstStart)
+	}
 }

@@ -3,8 +3,10 @@ package examples
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // What the images provide (docs/image-contract.md).
@@ -25,6 +27,22 @@ const (
 // The official mariadb image's own health check.
 var mariadbHealthcheck = []string{"healthcheck.sh", "--connect", "--innodb_initialized"}
 
+// The Stud.IP images' health check (docs/image-contract.md): readiness by default, --live for
+// "the server answers at all"; in the cron container both check studip-cron's heartbeat.
+var (
+	studipHealthcheck     = []string{"studip-healthcheck"}
+	studipLiveHealthcheck = []string{"studip-healthcheck", "--live"}
+)
+
+// firstStart is how long a health check must allow a first start, which installs the
+// database (the images' HEALTHCHECK --start-period).
+const firstStart = 10 * time.Minute
+
+// sqlMode is the sql_mode every MariaDB of the examples runs with: Stud.IP's
+// config/studip-requirements.php refuses STRICT_TRANS_TABLES and STRICT_ALL_TABLES, and
+// MariaDB enables STRICT_TRANS_TABLES by default.
+const sqlMode = "--sql-mode=NO_ENGINE_SUBSTITUTION"
+
 // checkMariaDBImage fails unless image is the official mariadb image at a pinned version.
 func checkMariaDBImage(t *testing.T, image string) {
 	t.Helper()
@@ -43,6 +61,19 @@ func checkUTF8MB4(t *testing.T, args []string) {
 		}
 	}
 	t.Errorf("database arguments %q: want --character-set-server=utf8mb4", args)
+}
+
+// checkSQLMode fails unless the server arguments set a sql_mode without strict modes.
+func checkSQLMode(t *testing.T, args []string) {
+	t.Helper()
+	if !slices.Contains(args, sqlMode) {
+		t.Errorf("database arguments %q: want %s (Stud.IP refuses MariaDB's default STRICT_TRANS_TABLES)", args, sqlMode)
+	}
+	for _, arg := range args {
+		if strings.Contains(strings.ToUpper(arg), "STRICT_") {
+			t.Errorf("database argument %q: Stud.IP refuses STRICT_TRANS_TABLES and STRICT_ALL_TABLES", arg)
+		}
+	}
 }
 
 func TestYAMLLint(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -295,17 +296,16 @@ func TestKubernetes(t *testing.T) {
 			if webC.Image != apacheTag {
 				t.Errorf("web image %q, want %q", webC.Image, apacheTag)
 			}
-			for name, probe := range map[string]*corev1.Probe{
-				"startup": webC.StartupProbe, "readiness": webC.ReadinessProbe, "liveness": webC.LivenessProbe,
-			} {
-				if probe == nil || probe.HTTPGet == nil {
-					t.Errorf("web: no HTTP %s probe", name)
-					continue
-				}
-				if port := portNumber(t, webC, probe.HTTPGet.Port); probe.HTTPGet.Path != "/" || port != httpPort {
-					t.Errorf("web %s probe: GET %s on port %d, want GET / on port %d", name, probe.HTTPGet.Path, port, httpPort)
-				}
+			// Ready: GET / answers. Alive, and started: the web server answers at all, so a
+			// database outage takes pods out of the Service without restarting them.
+			if probe := webC.ReadinessProbe; probe == nil || probe.HTTPGet == nil {
+				t.Error("web: no HTTP readiness probe")
+			} else if port := portNumber(t, webC, probe.HTTPGet.Port); probe.HTTPGet.Path != "/" || port != httpPort {
+				t.Errorf("web readiness probe: GET %s on port %d, want GET / on port %d", probe.HTTPGet.Path, port, httpPort)
 			}
+			checkExecProbe(t, "web liveness", webC.LivenessProbe, studipLiveHealthcheck)
+			checkExecProbe(t, "web startup", webC.StartupProbe, studipLiveHealthcheck)
+			checkFirstStart(t, "web", webC.StartupProbe)
 			if got := m.env(t, webC)["AUTO_MIGRATE"]; got != "1" {
 				t.Errorf("web: AUTO_MIGRATE=%q, want 1 (web runs the migrations)", got)
 			}
@@ -321,6 +321,13 @@ func TestKubernetes(t *testing.T) {
 			if len(cronC.Command) != 0 || !slices.Equal(cronC.Args, []string{cronRunner}) {
 				t.Errorf("cron: command %q, args %q, want the image's entrypoint with args [%s]",
 					cronC.Command, cronC.Args, cronRunner)
+			}
+			// studip-cron's heartbeat; the first run follows the setup.
+			checkExecProbe(t, "cron liveness", cronC.LivenessProbe, studipHealthcheck)
+			checkExecProbe(t, "cron startup", cronC.StartupProbe, studipHealthcheck)
+			checkFirstStart(t, "cron", cronC.StartupProbe)
+			if cronC.ReadinessProbe != nil {
+				t.Error("cron: a readiness probe, but no Service sends it traffic")
 			}
 			if got, ok := m.env(t, cronC)["AUTO_MIGRATE"]; ok {
 				t.Errorf("cron: AUTO_MIGRATE=%q, want unset (web runs the migrations)", got)
@@ -393,6 +400,7 @@ func checkKubernetesLogin(t *testing.T, m *manifests, deployments ...*appsv1.Dep
 	dbC := container(t, db.Spec.Template)
 	checkMariaDBImage(t, dbC.Image)
 	checkUTF8MB4(t, dbC.Args)
+	checkSQLMode(t, dbC.Args)
 	for name, probe := range map[string]*corev1.Probe{"readiness": dbC.ReadinessProbe, "liveness": dbC.LivenessProbe} {
 		if probe == nil || probe.Exec == nil || !slices.Equal(probe.Exec.Command, mariadbHealthcheck) {
 			t.Errorf("studip-db %s probe: want exec %v", name, mariadbHealthcheck)
@@ -432,5 +440,38 @@ func checkKubernetesLogin(t *testing.T, m *manifests, deployments ...*appsv1.Dep
 		if secret != dbSecret || key != dbKey {
 			t.Errorf("%s reads its password from %s/%s, studip-db sets it from %s/%s", d.Name, secret, key, dbSecret, dbKey)
 		}
+	}
+}
+
+// checkExecProbe fails unless probe runs command in the container.
+func checkExecProbe(t *testing.T, what string, probe *corev1.Probe, command []string) {
+	t.Helper()
+	switch {
+	case probe == nil:
+		t.Errorf("%s probe: none, want exec %q", what, command)
+	case probe.Exec == nil:
+		t.Errorf("%s probe: not an exec, want exec %q", what, command)
+	case !slices.Equal(probe.Exec.Command, command):
+		t.Errorf("%s probe: exec %q, want exec %q", what, probe.Exec.Command, command)
+	}
+}
+
+// checkFirstStart fails unless a startup probe waits long enough for a first start, which
+// installs the database, before the liveness probe takes over.
+func checkFirstStart(t *testing.T, what string, probe *corev1.Probe) {
+	t.Helper()
+	if probe == nil {
+		return // reported by checkExecProbe
+	}
+	period, failures := probe.PeriodSeconds, probe.FailureThreshold
+	if period == 0 {
+		period = 10 // Kubernetes' default
+	}
+	if failures == 0 {
+		failures = 3
+	}
+	if got := time.Duration(period*failures) * time.Second; got < firstStart {
+		t.Errorf("%s startup probe: gives up after %v, want at least %v: the first start installs the database",
+			what, got, firstStart)
 	}
 }
