@@ -248,8 +248,8 @@ func TestTest(t *testing.T) {
 		}
 	}
 	want := map[versions.Base][]string{
-		versions.Apache:    {"sh /smoke/php-extensions.sh", "php /smoke/http-get.php"},
-		versions.FPMAlpine: {"php-fpm -t", "sh /smoke/php-extensions.sh", "php /smoke/fcgi-ping.php"},
+		versions.Apache:    {"sh /smoke/php-extensions.sh", "sh /smoke/wait-healthy.sh"},
+		versions.FPMAlpine: {"php-fpm -t", "sh /smoke/php-extensions.sh", "sh /smoke/wait-healthy.sh"},
 	}
 	for _, tg := range p.Targets {
 		wantChecks := want[tg.Base]

@@ -33,7 +33,19 @@ versions:
 // build runs one Stud.IP target through the pipeline on a fake engine and returns its image.
 func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertest.Node) {
 	t.Helper()
-	f, err := versions.Parse(strings.NewReader(oneVersion))
+	engine := runPlan(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, opts, pipelines.Steps{})
+	syncs := engine.Evaluated("sync")
+	if len(syncs) != 1 {
+		t.Fatalf("want one image built, got %v", syncs)
+	}
+	return engine, syncs[0].Node
+}
+
+// runPlan runs the targets of the versions file src that filter selects through the
+// pipeline on a fake engine, applying steps, and fails unless every target succeeds.
+func runPlan(t *testing.T, src string, filter plan.Filter, opts pipelines.Options, steps pipelines.Steps) *daggertest.Engine {
+	t.Helper()
+	f, err := versions.Parse(strings.NewReader(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +53,7 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err = p.Select(plan.Filter{Versions: []string{"6.0"}}); err != nil {
+	if p, err = p.Select(filter); err != nil {
 		t.Fatal(err)
 	}
 	engine := daggertest.New("linux/amd64")
@@ -55,7 +67,7 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := pl.Run(ctx, pipelines.Steps{})
+	results, err := pl.Run(ctx, steps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +76,7 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 			t.Fatal(r.Err)
 		}
 	}
-	syncs := engine.Evaluated("sync")
-	if len(syncs) != 1 {
-		t.Fatalf("want one image built, got %v", syncs)
-	}
-	return engine, syncs[0].Node
+	return engine
 }
 
 // tree is the Stud.IP tree in img, and the revision it is labelled with.

@@ -13,17 +13,18 @@ import (
 	"gitlab.studip.de/studip/docker/versions"
 )
 
-// The smoke-test scripts run inside the image under test, with its own sh and php, so that
-// no other image is needed as a client.
+// The smoke-test scripts run inside the image under test, with its own sh, php and
+// studip-healthcheck, so that no other image is needed as a client.
 //
 //go:embed smoke
 var smokeFS embed.FS
 
 // extensions are the PHP extensions every image must load: Stud.IP's
-// config/studip-requirements.php (but the optional ldap) and composer.json's ext-* entries.
+// config/studip-requirements.php (ldap included, for its LDAP user management) and
+// composer.json's ext-* entries.
 var extensions = []string{
-	"curl", "dom", "ftp", "gd", "gettext", "iconv", "json", "mbstring", "mysqli", "mysqlnd",
-	"pcre", "PDO", "pdo_mysql", "session", "xml", "xsl", "zip",
+	"curl", "dom", "ftp", "gd", "gettext", "iconv", "json", "ldap", "mbstring", "mysqli",
+	"mysqlnd", "pcre", "PDO", "pdo_mysql", "session", "xml", "xsl", "zip",
 }
 
 // coverageDriver is what a test image adds to the extensions.
@@ -40,6 +41,15 @@ const (
 	// php-fpm starts, which takes minutes on a slow runner.
 	smokeWaitSeconds = 600
 )
+
+// smokeDBArgs are the MariaDB server options of the smoke test, as the examples run it: the
+// mariadb image's entrypoint passes options to mariadbd. Stud.IP refuses a strict sql_mode
+// (config/studip-requirements.php); MariaDB enables STRICT_TRANS_TABLES by default.
+var smokeDBArgs = []string{
+	"--character-set-server=utf8mb4",
+	"--collation-server=utf8mb4_unicode_ci",
+	"--sql-mode=NO_ENGINE_SUBSTITUTION",
+}
 
 // check is one smoke test: an exec that fails unless the image does what it should.
 type check struct {
@@ -69,28 +79,37 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 		return []check{{"tools", probe.WithExec(slices.Concat([]string{"sh", "/smoke/test-image.sh"}, extensions, []string{coverageDriver}))}}
 	}
 	phpModules := check{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions))}
+	// The image's own studip-healthcheck against the service (the image with its entrypoint
+	// and default command), from a container of the image, until it passes; then, given a
+	// page URL, that the page is Stud.IP's. One exec, so that the service starts once.
+	healthy := func(port int, pageURL ...string) *dagger.Container {
+		return probe.
+			WithServiceBinding(smokeAppHost, p.serve(t, img, port)).
+			WithExec(slices.Concat([]string{"sh", "/smoke/wait-healthy.sh", wait, smokeAppHost}, pageURL))
+	}
 	switch t.Base {
 	case versions.Apache:
 		return []check{
 			phpModules,
-			{"GET /", probe.
-				WithServiceBinding(smokeAppHost, p.serve(t, img, 80)).
-				WithExec([]string{"php", "/smoke/http-get.php", "http://" + smokeAppHost + "/", wait})},
+			// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
+			{"studip-healthcheck, GET / a Stud.IP page", healthy(httpPort, "http://"+smokeAppHost+"/")},
 		}
 	case versions.FPMAlpine:
 		return []check{
 			{"php-fpm -t", img.WithExec([]string{"php-fpm", "-t"})},
 			phpModules,
-			{"FastCGI /ping", probe.
-				WithServiceBinding(smokeAppHost, p.serve(t, img, fpmPort)).
-				WithExec([]string{"php", "/smoke/fcgi-ping.php", smokeAppHost, strconv.Itoa(fpmPort), "/ping", wait})},
+			// studip-healthcheck: FastCGI /ping answers pong.
+			{"studip-healthcheck", healthy(fpmPort)},
 		}
 	}
 	panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
 }
 
-// fpmPort is where php-fpm listens for FastCGI.
-const fpmPort = 9000
+// Where the bases serve (docs/image-contract.md): Apache HTTP, php-fpm FastCGI.
+const (
+	httpPort = 80
+	fpmPort  = 9000
+)
 
 // smokeScripts is the smoke folder as a directory to add to an image.
 func (p *Pipeline) smokeScripts() *dagger.Directory {
@@ -104,7 +123,7 @@ func (p *Pipeline) smokeScripts() *dagger.Directory {
 }
 
 // serve runs img as a service on port with its entrypoint and default command, next to a
-// fresh MariaDB, installing the demo data.
+// fresh MariaDB (with smokeDBArgs), installing the demo data.
 func (p *Pipeline) serve(t plan.Target, img *dagger.Container, port int) *dagger.Service {
 	db := p.native(p.plan.Images.MariaDB()).
 		WithEnvVariable("MARIADB_DATABASE", smokeDatabase).
@@ -115,7 +134,7 @@ func (p *Pipeline) serve(t plan.Target, img *dagger.Container, port int) *dagger
 		// test a database of its own.
 		WithEnvVariable("SMOKE_TEST_OF", t.String()).
 		WithExposedPort(3306).
-		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+		AsService(dagger.ContainerAsServiceOpts{Args: smokeDBArgs, UseEntrypoint: true})
 	return img.
 		WithServiceBinding(smokeDBHost, db).
 		WithEnvVariable("MYSQL_HOST", smokeDBHost).
