@@ -34,9 +34,10 @@ func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) strin
 	return string(out)
 }
 
+// TestConfigTemplateSyntax: php -l on the images' PHP files and the fixtures.
 func TestConfigTemplateSyntax(t *testing.T) {
 	t.Parallel()
-	for _, file := range []string{"common/config_local.inc.php", "testdata/console.php", "testdata/eval-config.php"} {
+	for _, file := range []string{"common/config_local.inc.php", "common/studip-healthcheck", "testdata/console.php", "testdata/eval-config.php"} {
 		if out := runPHP(t, true, nil, "-l", file); !strings.Contains(out, "No syntax errors") {
 			t.Errorf("php -l %s: %s", file, out)
 		}

@@ -27,7 +27,8 @@ func stopWithin(t *testing.T, r *scriptRun, sig syscall.Signal, bound time.Durat
 }
 
 // TestCron: studip-cron runs the worker every interval, survives a failing run, runs it as the
-// web server's user, and stops within 5 s of a stop signal, whether a run is on or not.
+// web server's user, touches the heartbeat file at the start of each run, and stops within 5 s
+// of a stop signal, whether a run is on or not.
 func TestCron(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -81,6 +82,7 @@ func TestCron(t *testing.T) {
 			})
 			stopWithin(t, r, c.signal, 5*time.Second)
 			mustContain(t, r.output.String(), c.wantOut...)
+			checkHeartbeat(t, r, consoleRuns(t, log))
 			if runningAsRoot() {
 				for _, run := range consoleRuns(t, log) {
 					if run.uid != webUID(t) {
@@ -89,6 +91,26 @@ func TestCron(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkHeartbeat checks that the heartbeat file was touched at the start of the last run:
+// after the run before it ended (or studip-cron started), before the worker started.
+func checkHeartbeat(t *testing.T, r *scriptRun, runs []consoleRun) {
+	t.Helper()
+	fi, err := os.Stat(r.heartbeat)
+	if err != nil {
+		t.Fatalf("reading the heartbeat file: %v", err)
+	}
+	touched := float64(fi.ModTime().UnixNano()) / 1e9
+	last := runs[len(runs)-1]
+	after := float64(r.started.UnixNano()) / 1e9
+	if len(runs) > 1 {
+		after = runs[len(runs)-2].end
+	}
+	// The file system's clock is coarse: it may lag a few milliseconds.
+	if touched < after-0.05 || touched > last.start {
+		t.Errorf("the heartbeat was touched at %.3f, want between %.3f and the last run's start at %.3f:\n%s", touched, after, last.start, describe(runs))
 	}
 }
 
@@ -108,7 +130,8 @@ func TestCronBadInterval(t *testing.T) {
 }
 
 // TestCronThroughEntrypoint: the cron container is the image started with studip-cron: the
-// entrypoint prepares everything as for the web server, then runs the worker.
+// entrypoint prepares everything as for the web server, then runs the worker, and the
+// container's health check sees the runs.
 func TestCronThroughEntrypoint(t *testing.T) {
 	t.Parallel()
 	db := newDatabase(t)
@@ -124,4 +147,10 @@ func TestCronThroughEntrypoint(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "data", "pictures")); err != nil {
 		t.Errorf("the cron container did not prepare the data directory: %v", err)
 	}
+	// As the image's HEALTHCHECK runs it: no arguments, the container's environment.
+	out, code := healthcheck(t, []string{"STUDIP_CRON_HEARTBEAT=" + r.heartbeat, "STUDIP_CRON_INTERVAL=1", "STUDIP_IMAGE_BASE=apache"})
+	if code != 0 {
+		t.Errorf("studip-healthcheck: exit code %d", code)
+	}
+	mustContain(t, out, "studip-healthcheck: healthy: the last cron run started")
 }

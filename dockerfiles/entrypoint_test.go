@@ -204,7 +204,7 @@ func TestEntrypointErrors(t *testing.T) {
 			t.Parallel()
 			db := newDatabase(t)
 			root := newTree(t, c.tree)
-			r := startScript(t, append(c.env(db), "STUDIP_ROOT="+root), []string{db.password}, "docker-entrypoint.sh", "echo", finalCommandRan)
+			r := startScript(t, append(c.env(db), "STUDIP_ROOT="+root), []string{db.password}, "docker-entrypoint.sh", serverArgs...)
 			code := r.wait()
 			out := r.output.String()
 			if code == 0 {
@@ -240,7 +240,7 @@ func TestEntrypointPasswordFile(t *testing.T) {
 	secret := filepath.Join(tempDir(t, 0o755), "password")
 	writeFile(t, secret, db.password+"\n")
 	env := append(without("MYSQL_PASSWORD")(db), "STUDIP_ROOT="+root, "FIXTURE_LOG="+fixtureLog(t), "MYSQL_PASSWORD_FILE="+secret, "AUTO_MIGRATE=1")
-	r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", "echo", finalCommandRan)
+	r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", serverArgs...)
 	if code := r.wait(); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
@@ -303,12 +303,21 @@ func checkNoOverlap(t *testing.T, runs []consoleRun, want int) {
 	}
 }
 
-// TestEntrypointServerCommand: a first argument that is an option goes to the image's server,
-// as in the official images; the apache image has apache2-foreground, the fpm image php-fpm.
+// TestEntrypointServerCommand: the entrypoint sets up for the image's server, named or by its
+// path; a first argument that is an option goes to the server, as in the official images (the
+// apache image has apache2-foreground, the fpm image php-fpm).
 func TestEntrypointServerCommand(t *testing.T) {
-	cases := []struct{ name, bin, want string }{
-		{"apache", "testdata/bin-apache", "apache2-foreground called with: -DFOREGROUND -X"},
-		{"fpm-alpine", "testdata/bin-fpm", "php-fpm called with: -F -R"},
+	cases := []struct {
+		name, bin string
+		args      func(bin string) []string
+		want      string
+	}{
+		{"apache, options", "testdata/bin-apache", func(string) []string { return []string{"-DFOREGROUND", "-X"} },
+			"apache2-foreground called with: -DFOREGROUND -X"},
+		{"fpm-alpine, options", "testdata/bin-fpm", func(string) []string { return []string{"-F", "-R"} },
+			"php-fpm called with: -F -R"},
+		{"fpm-alpine by its path", "testdata/bin-fpm", func(bin string) []string { return []string{filepath.Join(bin, "php-fpm"), "-F"} },
+			"php-fpm called with: -F"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,13 +328,85 @@ func TestEntrypointServerCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			args := strings.Fields(c.want)[3:]
-			env := append(db.env(), "STUDIP_ROOT="+root, "PATH="+bin+":"+os.Getenv("PATH"))
-			r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", args...)
+			// Only this server on PATH, as in its image.
+			env := append(db.env(), "STUDIP_ROOT="+root, "PATH="+bin+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+			r := startScript(t, env, []string{db.password}, "docker-entrypoint.sh", c.args(bin)...)
 			if code := r.wait(); code != 0 {
 				t.Fatalf("exit code %d", code)
 			}
-			mustContain(t, r.output.String(), c.want)
+			mustContain(t, r.output.String(), "studip-entrypoint: installed Stud.IP", c.want)
+		})
+	}
+}
+
+// TestEntrypointOtherCommands: any command but the server and studip-cron runs at once, as in
+// the official images: without a database, touching nothing, saying nothing of its own, with
+// the command's exit code.
+func TestEntrypointOtherCommands(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     []string
+		tool     string // the tool the command needs
+		wantOut  string // all of the output
+		wantCode int
+	}{
+		{name: "php", args: []string{"php", "-r", "echo 42;"}, tool: "php", wantOut: "42"},
+		{name: "sh, its exit code", args: []string{"sh", "-c", "echo ok; exit 3"}, wantOut: "ok\n", wantCode: 3},
+		{name: "a server's name as an argument", args: []string{"echo", "apache2-foreground"}, wantOut: "apache2-foreground\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.tool != "" {
+				lookTool(t, c.tool)
+			}
+			root := tempDir(t, 0o755)
+			r := startScript(t, []string{"STUDIP_ROOT=" + root}, nil, "docker-entrypoint.sh", c.args...)
+			if code := r.wait(); code != c.wantCode {
+				t.Errorf("exit code %d, want %d", code, c.wantCode)
+			}
+			if got := r.output.String(); got != c.wantOut {
+				t.Errorf("output %q, want %q", got, c.wantOut)
+			}
+			if entries, err := os.ReadDir(root); err != nil || len(entries) > 0 {
+				t.Errorf("STUDIP_ROOT holds %v (%v), want nothing", entries, err)
+			}
+		})
+	}
+}
+
+// TestEntrypointSQLMode: a database server whose global sql_mode is strict, as MariaDB's
+// default is, gets a loud warning on both streams; the start goes on.
+func TestEntrypointSQLMode(t *testing.T) {
+	cases := []struct {
+		name    string
+		options []string // of a server of the test's own; none: the package's server, with MariaDB's defaults
+		strict  bool
+	}{
+		{name: "MariaDB's default", strict: true},
+		{name: "--sql-mode=NO_ENGINE_SUBSTITUTION, as the examples run it", options: []string{"--sql-mode=NO_ENGINE_SUBSTITUTION"}},
+		{name: "STRICT_ALL_TABLES", options: []string{"--sql-mode=STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"}, strict: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := needServer(t)
+			if c.options != nil {
+				srv = startServer(t, c.options...)
+			}
+			db := newDatabaseOn(t, srv)
+			r := startEntrypoint(t, newTree(t, treeSpec{layout: "6"}), db, fixtureLog(t))
+			if code := r.wait(); code != 0 {
+				t.Fatalf("exit code %d", code)
+			}
+			out := r.output.String()
+			mustContain(t, out, finalCommandRan)
+			if !c.strict {
+				mustNotContain(t, out, "STRICT SQL MODE")
+				return
+			}
+			mustContain(t, out, "studip-entrypoint: !!! STRICT SQL MODE on the database server (", "--sql-mode=NO_ENGINE_SUBSTITUTION", "Starting anyway")
+			mustContain(t, r.stderr.String(), "studip-entrypoint: warning: STRICT SQL MODE on the database server (")
 		})
 	}
 }

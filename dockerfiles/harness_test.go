@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -126,16 +127,18 @@ func mustRead(t *testing.T, path string) string {
 	return string(dt)
 }
 
-// scriptRun is one run of the entrypoint or studip-cron.
+// scriptRun is one run of one of the images' scripts.
 type scriptRun struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	output  *syncBuffer
-	secrets []string
-	started time.Time
-	done    chan struct{}
-	err     error
-	elapsed time.Duration
+	t         *testing.T
+	cmd       *exec.Cmd
+	output    *syncBuffer // stdout and stderr, as a container's log has them
+	stderr    *syncBuffer
+	secrets   []string
+	heartbeat string // studip-cron's heartbeat file (STUDIP_CRON_HEARTBEAT), of this run alone
+	started   time.Time
+	done      chan struct{}
+	err       error
+	elapsed   time.Duration
 }
 
 // syncBuffer collects a process's output, readable while the process runs.
@@ -164,13 +167,21 @@ func startScript(t *testing.T, env []string, secrets []string, script string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRun{t: t, output: &syncBuffer{}, secrets: secrets, done: make(chan struct{})}
+	fakeApache, err := filepath.Abs("testdata/bin-apache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &scriptRun{t: t, output: &syncBuffer{}, stderr: &syncBuffer{}, secrets: secrets, done: make(chan struct{}),
+		// Parallel tests must not share the default /tmp/studip-cron.heartbeat.
+		heartbeat: filepath.Join(t.TempDir(), "studip-cron.heartbeat")}
 	r.cmd = exec.CommandContext(withTimeout(t), abs, args...)
 	r.cmd.Env = append([]string{
-		"PATH=" + filepath.Dir(abs) + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+		// The images' scripts, and a stand-in for the apache image's server.
+		"PATH=" + filepath.Dir(abs) + ":" + fakeApache + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
 		"STUDIP_CONFIG_TEMPLATE=" + filepath.Join(filepath.Dir(abs), "config_local.inc.php"),
+		"STUDIP_CRON_HEARTBEAT=" + r.heartbeat,
 	}, env...)
-	r.cmd.Stdout, r.cmd.Stderr = r.output, r.output
+	r.cmd.Stdout, r.cmd.Stderr = r.output, io.MultiWriter(r.output, r.stderr)
 	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", script, err)
@@ -199,7 +210,7 @@ func (r *scriptRun) wait() int {
 }
 
 // entrypoint runs the entrypoint to its end with the tree, the database and extra variables,
-// and a harmless final command.
+// and the server's command (serverArgs).
 func entrypoint(t *testing.T, root string, db *database, logFile string, extra ...string) (string, int) {
 	t.Helper()
 	r := startEntrypoint(t, root, db, logFile, extra...)
@@ -210,8 +221,12 @@ func entrypoint(t *testing.T, root string, db *database, logFile string, extra .
 func startEntrypoint(t *testing.T, root string, db *database, logFile string, extra ...string) *scriptRun {
 	t.Helper()
 	env := append([]string{"STUDIP_ROOT=" + root, "FIXTURE_LOG=" + logFile}, db.env()...)
-	return startScript(t, append(env, extra...), []string{db.password}, "docker-entrypoint.sh", "echo", "final command ran")
+	return startScript(t, append(env, extra...), []string{db.password}, "docker-entrypoint.sh", serverArgs...)
 }
+
+// serverArgs is the command the entrypoint runs in the tests: the apache image's server, for
+// which it sets everything up; the stand-in on startScript's PATH prints its arguments.
+var serverArgs = []string{"apache2-foreground", finalCommandRan}
 
 const finalCommandRan = "final command ran"
 

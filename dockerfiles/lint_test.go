@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -108,14 +109,7 @@ var (
 // nothing of Stud.IP copied in, and the runtime as the last (default) stage.
 func projectRules(t *testing.T, dt []byte) []string {
 	t.Helper()
-	ast, err := parser.Parse(strings.NewReader(string(dt)))
-	if err != nil {
-		t.Fatalf("parsing: %v", err)
-	}
-	stages, _, err := instructions.Parse(ast.AST, nil)
-	if err != nil {
-		t.Fatalf("parsing the instructions: %v", err)
-	}
+	stages := parseStages(t, dt)
 	var problems []string
 	stageNames := map[string]bool{}
 	for _, st := range stages {
@@ -131,6 +125,81 @@ func projectRules(t *testing.T, dt []byte) []string {
 		problems = append(problems, fmt.Sprintf("the last (default) stage is %q, not runtime", last.Name))
 	}
 	return problems
+}
+
+func parseStages(t *testing.T, dt []byte) []instructions.Stage {
+	t.Helper()
+	ast, err := parser.Parse(strings.NewReader(string(dt)))
+	if err != nil {
+		t.Fatalf("parsing: %v", err)
+	}
+	stages, _, err := instructions.Parse(ast.AST, nil)
+	if err != nil {
+		t.Fatalf("parsing the instructions: %v", err)
+	}
+	return stages
+}
+
+// TestDockerfileHealthcheck: the runtime stage, and so every image the pipeline builds on it,
+// installs studip-healthcheck (mode 0755), tells it the base, and runs it as the HEALTHCHECK of
+// the contract; no other stage has a HEALTHCHECK (the tests stage's CI jobs serve nothing).
+func TestDockerfileHealthcheck(t *testing.T) {
+	for _, name := range dockerfiles {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stages := parseStages(t, readFile(t, name))
+			for i, st := range stages {
+				var health *instructions.HealthCheckCommand
+				env := map[string]string{}
+				installed := false
+				for _, cmd := range inheritedCommands(stages, i) {
+					switch c := cmd.(type) {
+					case *instructions.HealthCheckCommand:
+						health = c
+					case *instructions.EnvCommand:
+						for _, kv := range c.Env {
+							env[kv.Key] = kv.Value
+						}
+					case *instructions.CopyCommand:
+						if slices.Contains(c.SourcePaths, "common/studip-healthcheck") && c.DestPath == "/usr/local/bin/" && c.Chmod == "0755" {
+							installed = true
+						}
+					}
+				}
+				if st.Name != "runtime" {
+					if health != nil {
+						t.Errorf("stage %s has %s", st.Name, health.String())
+					}
+					continue
+				}
+				if !installed {
+					t.Errorf("stage runtime does not copy common/studip-healthcheck to /usr/local/bin/ with --chmod=0755")
+				}
+				if base := path.Dir(name); env["STUDIP_IMAGE_BASE"] != base {
+					t.Errorf("stage runtime sets STUDIP_IMAGE_BASE=%q, want %q", env["STUDIP_IMAGE_BASE"], base)
+				}
+				if health == nil {
+					t.Fatalf("stage runtime has no HEALTHCHECK")
+				}
+				h := health.Health
+				got := fmt.Sprintf("%q start-period %v interval %v timeout %v retries %d", h.Test, h.StartPeriod, h.Interval, h.Timeout, h.Retries)
+				if want := `["CMD" "studip-healthcheck"] start-period 10m0s interval 30s timeout 10s retries 3`; got != want {
+					t.Errorf("stage runtime: HEALTHCHECK %s, want %s", got, want)
+				}
+			}
+		})
+	}
+}
+
+// inheritedCommands returns the commands that make up stage i: those of the stages it is
+// built on (FROM another stage), then its own.
+func inheritedCommands(stages []instructions.Stage, i int) []instructions.Command {
+	for j := range i {
+		if stages[j].Name == stages[i].BaseName {
+			return append(inheritedCommands(stages, j), stages[i].Commands...)
+		}
+	}
+	return stages[i].Commands
 }
 
 // sourceOf returns the lines of the Dockerfile an instruction was parsed from: the parser

@@ -39,9 +39,10 @@ type mariadb struct {
 }
 
 // startMariaDB starts a throw-away server on a temporary data directory, listening on a unix
-// socket (for the tests' own root access) and on a free loopback port (for the entrypoint).
-// Without mariadbd it returns no server and no error: the tests that need one skip then.
-func startMariaDB() (*mariadb, func(), error) {
+// socket (for the tests' own root access) and on a free loopback port (for the entrypoint),
+// with MariaDB's defaults but for speed and the given options. Without mariadbd it returns no
+// server and no error: the tests that need one skip then.
+func startMariaDB(options ...string) (*mariadb, func(), error) {
 	mariadbd, err := lookServer("mariadbd")
 	if err != nil {
 		return nil, nil, nil
@@ -69,12 +70,12 @@ func startMariaDB() (*mariadb, func(), error) {
 	}
 	srv := &mariadb{socket: filepath.Join(dir, "mysqld.sock"), port: port}
 	var log bytes.Buffer
-	cmd := exec.Command(mariadbd, "--no-defaults", "--user=root", "--datadir="+datadir,
-		"--socket="+srv.socket, "--pid-file="+filepath.Join(dir, "mysqld.pid"),
+	cmd := exec.Command(mariadbd, append([]string{"--no-defaults", "--user=root", "--datadir=" + datadir,
+		"--socket=" + srv.socket, "--pid-file=" + filepath.Join(dir, "mysqld.pid"),
 		"--bind-address=127.0.0.1", fmt.Sprint("--port=", port), "--skip-name-resolve",
 		// Durability is worth nothing here; speed is.
 		"--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
-		"--max-connections=500")
+		"--max-connections=500"}, options...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		cleanup()
@@ -156,6 +157,19 @@ func needServer(t *testing.T) *mariadb {
 	return server
 }
 
+// startServer starts a server of the test's own, with options the package's server must not
+// have (a server setting is global: parallel tests would see it), and stops it at the end.
+func startServer(t *testing.T, options ...string) *mariadb {
+	t.Helper()
+	needServer(t)
+	srv, stop, err := startMariaDB(options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return srv
+}
+
 // database is one test's database, with a user of its own.
 type database struct {
 	srv                  *mariadb
@@ -164,11 +178,16 @@ type database struct {
 
 var databases atomic.Int64
 
-// newDatabase creates an empty database and a user with all rights on it, and a password
-// made to break careless quoting (shell, option file, SQL and PHP alike).
+// newDatabase creates an empty database on the package's server (newDatabaseOn).
 func newDatabase(t *testing.T) *database {
 	t.Helper()
-	srv := needServer(t)
+	return newDatabaseOn(t, needServer(t))
+}
+
+// newDatabaseOn creates an empty database and a user with all rights on it, and a password
+// made to break careless quoting (shell, option file, SQL and PHP alike).
+func newDatabaseOn(t *testing.T, srv *mariadb) *database {
+	t.Helper()
 	n := databases.Add(1)
 	db := &database{
 		srv:      srv,

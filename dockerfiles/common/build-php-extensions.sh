@@ -4,6 +4,11 @@
 # build time (bind-mounted, not part of the images), so the list is kept in one place.
 set -eux
 docker-php-ext-configure gd --with-freetype --with-jpeg --with-webp
-docker-php-ext-install -j "$(nproc)" gd gettext intl mysqli pdo_mysql xsl zip
+# Debian keeps libldap in its multiarch folder, where ldap's configure does not look on its
+# own (the way docker-library documents); Alpine keeps it in /usr/lib, where it does.
+if [ -f /etc/debian_version ]; then
+    docker-php-ext-configure ldap --with-libdir="lib/$(dpkg-architecture --query DEB_BUILD_MULTIARCH)"
+fi
+docker-php-ext-install -j "$(nproc)" gd gettext intl ldap mysqli pdo_mysql xsl zip
 # opcache ships with every PHP; since 8.5 it is built in and loaded already.
 php -m | grep -qx 'Zend OPcache' || docker-php-ext-enable opcache

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Entrypoint of the Stud.IP images. Before it runs the container's command (the web server,
-# studip-cron, or anything else) it
+# Entrypoint of the Stud.IP images. Before it runs the web server (apache2-foreground,
+# php-fpm) or studip-cron it
 #   1. links public/pictures and public/plugins_packages into the data volume and seeds them,
 #   2. writes config/config_local.inc.php and config/config.inc.php where they are missing,
-#   3. waits for the database,
+#   3. waits for the database (and warns when its sql_mode is strict),
 #   4. under a database lock: installs Stud.IP's dumps into an empty database and, with
 #      AUTO_MIGRATE, runs the migrations.
+# Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
 # The variables it reads are listed in the README (section "Image contents").
 set -eu
 
@@ -17,6 +18,15 @@ STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_
 data=$STUDIP_ROOT/data
 is_root=
 [ "$(id -u)" != 0 ] || is_root=1
+
+# alarm LEVEL HEADLINE DETAIL...: logs HEADLINE and DETAIL loudly, and HEADLINE on stderr as
+# LEVEL: the container carries on, and this must not go unnoticed.
+alarm() {
+    alarm_level=$1 alarm_headline=$2
+    shift 2
+    studip_log "!!! $alarm_headline: $*"
+    printf '%s: %s: %s\n' "$studip_log_name" "$alarm_level" "$alarm_headline" >&2
+}
 
 # --- the environment ---------------------------------------------------------------------
 
@@ -190,6 +200,22 @@ wait_for_database() {
     studip_log "database $MYSQL_DATABASE at $MYSQL_HOST:$db_port is up"
 }
 
+# Stud.IP does not support strict SQL modes (its config/studip-requirements.php), and MariaDB
+# enables STRICT_TRANS_TABLES by default. A site may run so for now: warn, and start.
+check_sql_mode() {
+    sql_mode=$(db --batch --skip-column-names --execute='SELECT @@GLOBAL.sql_mode') ||
+        studip_fail "reading the sql_mode of the database server at $MYSQL_HOST:$db_port failed"
+    case ,$sql_mode, in
+        *,STRICT_TRANS_TABLES,* | *,STRICT_ALL_TABLES,*)
+            alarm warning "STRICT SQL MODE on the database server ($sql_mode)" \
+                "Stud.IP does not support STRICT_TRANS_TABLES or STRICT_ALL_TABLES" \
+                "(config/studip-requirements.php): some of its writes fail. Start MariaDB with" \
+                "--sql-mode=NO_ENGINE_SUBSTITUTION, or run SET GLOBAL sql_mode = 'NO_ENGINE_SUBSTITUTION'" \
+                "and keep it with sql_mode = NO_ENGINE_SUBSTITUTION under [mysqld] in my.cnf. Starting anyway."
+            ;;
+    esac
+}
+
 # The setup lock is held by one client connection for as long as the setup runs: a second
 # container waits for it, and a container that dies releases it with its connection.
 lock_open() {
@@ -269,10 +295,8 @@ run_migrations() {
     fi
     [ -z "$migrate_strict" ] ||
         studip_fail "MIGRATIONS FAILED (exit code $status); STUDIP_MIGRATE_STRICT is set: not starting"
-    # Loud on both streams: the server starts anyway, and this must not go unnoticed.
-    studip_log "!!! MIGRATIONS FAILED (exit code $status): Stud.IP may not work until they succeed." \
+    alarm error "MIGRATIONS FAILED (exit code $status)" "Stud.IP may not work until they succeed." \
         "Starting anyway; set STUDIP_MIGRATE_STRICT=1 to stop instead."
-    echo "$studip_log_name: error: MIGRATIONS FAILED (exit code $status)" >&2
 }
 
 migration_hint() {
@@ -325,11 +349,19 @@ if [ $# -eq 0 ] || [ "${1#-}" != "$1" ]; then
     fi
 fi
 
+# Only the server and the cron runner need the setup: any other command runs at once and
+# changes nothing, without a database, as in the official images (docker run IMAGE php -v).
+case ${1##*/} in
+    apache2-foreground | php-fpm | studip-cron) ;;
+    *) exec "$@" ;;
+esac
+
 check_environment
 prepare_data_directory
 write_config
 write_client_config
 wait_for_database
+check_sql_mode
 setup_database
 rm -rf "$tmp"
 trap - EXIT TERM INT

@@ -1,0 +1,255 @@
+package dockerfiles
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/fcgi"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// healthcheck runs studip-healthcheck with the environment and arguments, to its end, and
+// returns its output and exit code. Every run must end well within the 10 s that the images'
+// HEALTHCHECK allows.
+func healthcheck(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	lookTool(t, "php")
+	r := startScript(t, env, nil, "studip-healthcheck", args...)
+	code := r.wait()
+	if r.elapsed > 9500*time.Millisecond {
+		t.Errorf("the check took %v; the HEALTHCHECK gives up after 10 s", r.elapsed)
+	}
+	return r.output.String(), code
+}
+
+// checkResult checks a run's exit code and its one line of output.
+func checkResult(t *testing.T, out string, code int, healthy bool, wants ...string) {
+	t.Helper()
+	wantCode, verdict := 1, "studip-healthcheck: unhealthy: "
+	if healthy {
+		wantCode, verdict = 0, "studip-healthcheck: healthy: "
+	}
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d", code, wantCode)
+	}
+	if !strings.HasPrefix(out, verdict) || strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+		t.Errorf("output %q, want one line starting with %q", out, verdict)
+	}
+	mustContain(t, out, wants...)
+}
+
+// httpAnswering serves GET / with the status, as Stud.IP behind apache would.
+func httpAnswering(status int) func(*testing.T) string {
+	return func(t *testing.T) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet || r.URL.Path != "/" {
+				http.Error(w, "not the health check's request: "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+				return
+			}
+			if status/100 == 3 {
+				w.Header().Set("Location", "/dispatch.php/login")
+			}
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.Listener.Addr().String()
+	}
+}
+
+// closedAddress is a loopback port nothing listens on.
+func closedAddress(t *testing.T) string {
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint("127.0.0.1:", port)
+}
+
+// silentAddress accepts connections and never answers, like a server that hangs.
+func silentAddress(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// TestHealthcheckApache: in the apache image the check asks for GET /: ready takes a 2xx or
+// 3xx answer, --live any answer at all (a 5xx while the database is down must not get the web
+// server restarted); no answer fails both modes, which share the code that waits for it.
+func TestHealthcheckApache(t *testing.T) {
+	cases := []struct {
+		name    string
+		address func(*testing.T) string
+		live    bool
+		healthy bool
+		want    string
+	}{
+		{"200", httpAnswering(http.StatusOK), false, true, "answered 200 OK"},
+		{"200, --live", httpAnswering(http.StatusOK), true, true, "answered 200 OK"},
+		{"302 to the login page", httpAnswering(http.StatusFound), false, true, "answered 302 Found"},
+		{"302, --live", httpAnswering(http.StatusFound), true, true, "answered 302 Found"},
+		{"500 while the database is down", httpAnswering(http.StatusInternalServerError), false, false, "answered 500 Internal Server Error; ready takes a 2xx or 3xx"},
+		{"500, --live", httpAnswering(http.StatusInternalServerError), true, true, "answered 500 Internal Server Error (--live: any answer will do)"},
+		{"nothing listening", closedAddress, false, false, "cannot connect to 127.0.0.1:"},
+		{"nothing listening, --live", closedAddress, true, false, "cannot connect to 127.0.0.1:"},
+		{"no answer", silentAddress, false, false, "no complete answer within 5 s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			address := c.address(t)
+			args := []string{address}
+			if c.live {
+				args = append(args, "--live")
+			}
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=apache"}, args...)
+			checkResult(t, out, code, c.healthy, "GET http://"+address+"/", c.want)
+		})
+	}
+}
+
+// fcgiAnswering serves php-fpm's ping request over FastCGI with the status and body; any
+// other request gets a 400, which fails the check.
+func fcgiAnswering(status int, body string) func(*testing.T) string {
+	return func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go fcgi.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// php-fpm finds its ping page by SCRIPT_NAME, which Go makes the path.
+			if r.Method != http.MethodGet || r.URL.Path != "/ping" || fcgi.ProcessEnv(r)["SCRIPT_FILENAME"] != "/ping" {
+				http.Error(w, fmt.Sprintf("not the ping request: %s %s %v", r.Method, r.URL.Path, fcgi.ProcessEnv(r)), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(status)
+			fmt.Fprint(w, body)
+		}))
+		return l.Addr().String()
+	}
+}
+
+// TestHealthcheckFPM: in the fpm-alpine image the check sends php-fpm's ping request over
+// FastCGI; only pong is healthy, in both modes.
+func TestHealthcheckFPM(t *testing.T) {
+	cases := []struct {
+		name    string
+		address func(*testing.T) string
+		healthy bool
+		want    string
+	}{
+		{"pong", fcgiAnswering(http.StatusOK, "pong"), true, "answered pong"},
+		{"no ping page", fcgiAnswering(http.StatusNotFound, "File not found."), false, "answered status 404 Not Found with 'File not found.' instead of pong"},
+		{"another answer", fcgiAnswering(http.StatusOK, "pang"), false, "answered status 200 OK with 'pang' instead of pong"},
+		{"an answer in many records", fcgiAnswering(http.StatusOK, strings.Repeat("x", 200000)), false, "with 'xxxxxxxx"},
+		{"nothing listening", closedAddress, false, "cannot connect to 127.0.0.1:"},
+	}
+	for _, c := range cases {
+		for _, args := range [][]string{nil, {"--live"}} {
+			t.Run(strings.Join(append([]string{c.name}, args...), ", "), func(t *testing.T) {
+				t.Parallel()
+				address := c.address(t)
+				out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine"}, append(args, address)...)
+				checkResult(t, out, code, c.healthy, "FastCGI /ping at "+address, c.want)
+			})
+		}
+	}
+}
+
+// TestHealthcheckCron: where studip-cron's heartbeat file is, the check is of it alone:
+// healthy while the last run started within 2 x STUDIP_CRON_INTERVAL + 60 s, whatever the
+// web server says (here: 500); without the file, the web server's check.
+func TestHealthcheckCron(t *testing.T) {
+	cases := []struct {
+		name     string
+		age      time.Duration // of the heartbeat file; negative: there is none
+		interval string        // STUDIP_CRON_INTERVAL
+		live     bool
+		healthy  bool
+		want     []string
+	}{
+		{name: "fresh", healthy: true, want: []string{"the last cron run started", "(limit 180 s"}},
+		{name: "within 2 x 60 + 60 s", age: 170 * time.Second, healthy: true, want: []string{"(limit 180 s"}},
+		{name: "stale", age: 200 * time.Second, want: []string{"(limit 180 s", "studip-cron is stuck or gone"}},
+		{name: "stale, --live", age: 200 * time.Second, live: true, want: []string{"studip-cron is stuck or gone"}},
+		{name: "stale for its interval", age: 70 * time.Second, interval: "1", want: []string{"(limit 62 s"}},
+		{name: "interval not a number", interval: "1m", want: []string{"reading STUDIP_CRON_INTERVAL: '1m' is not a whole number"}},
+		{name: "no heartbeat: the web server's check", age: -1, want: []string{"GET http://", "answered 500"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			heartbeat := filepath.Join(t.TempDir(), "studip-cron.heartbeat")
+			if c.age >= 0 {
+				writeFile(t, heartbeat, "")
+				at := time.Now().Add(-c.age)
+				if err := os.Chtimes(heartbeat, at, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := []string{"STUDIP_IMAGE_BASE=apache", "STUDIP_CRON_HEARTBEAT=" + heartbeat, "STUDIP_CRON_INTERVAL=" + c.interval}
+			args := []string{httpAnswering(http.StatusInternalServerError)(t)}
+			if c.live {
+				args = append(args, "--live")
+			}
+			out, code := healthcheck(t, env, args...)
+			checkResult(t, out, code, c.healthy, c.want...)
+		})
+	}
+}
+
+// TestHealthcheckErrors: arguments it cannot use and an image without a known base fail the
+// check with a message that says why.
+func TestHealthcheckErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		base string // STUDIP_IMAGE_BASE
+		args []string
+		want string
+	}{
+		{"an unknown option", "apache", []string{"--ready"}, "studip-healthcheck: unexpected argument '--ready'\nusage: studip-healthcheck [--live] [HOST[:PORT]]\n"},
+		{"two hosts", "apache", []string{"web", "cron"}, "unexpected argument 'cron'"},
+		{"IPv6 without brackets", "fpm-alpine", []string{"::1"}, "'::1' is neither HOST nor HOST:PORT (an IPv6 address goes in brackets)"},
+		{"port out of range", "apache", []string{"web:70000"}, "'web:70000' is neither HOST nor HOST:PORT"},
+		{"no base", "", nil, "studip-healthcheck: unhealthy: STUDIP_IMAGE_BASE is '', neither apache nor fpm-alpine (the image sets it)\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=" + c.base}, c.args...)
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			mustContain(t, out, c.want)
+		})
+	}
+}
