@@ -2,6 +2,7 @@ package dockerfiles
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,8 +28,8 @@ func stopWithin(t *testing.T, r *scriptRun, sig syscall.Signal, bound time.Durat
 }
 
 // TestCron: studip-cron runs the worker every interval, survives a failing run, runs it as the
-// web server's user, touches the heartbeat file at the start of each run, and stops within 5 s
-// of a stop signal, whether a run is on or not.
+// web server's user, keeps its heartbeat file (running, then idle), and stops within 5 s of a
+// stop signal, whether a run is on or not.
 func TestCron(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -94,23 +95,31 @@ func TestCron(t *testing.T) {
 	}
 }
 
-// checkHeartbeat checks that the heartbeat file was touched at the start of the last run:
-// after the run before it ended (or studip-cron started), before the worker started.
+// checkHeartbeat checks the heartbeat file after studip-cron stopped: "idle", written after
+// the last run that ended, or "running", written as the last run started (the stop came
+// during it).
 func checkHeartbeat(t *testing.T, r *scriptRun, runs []consoleRun) {
 	t.Helper()
 	fi, err := os.Stat(r.heartbeat)
 	if err != nil {
 		t.Fatalf("reading the heartbeat file: %v", err)
 	}
-	touched := float64(fi.ModTime().UnixNano()) / 1e9
+	state, err := os.ReadFile(r.heartbeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := float64(fi.ModTime().UnixNano()) / 1e9
 	last := runs[len(runs)-1]
-	after := float64(r.started.UnixNano()) / 1e9
-	if len(runs) > 1 {
-		after = runs[len(runs)-2].end
+	from, to, want := last.end, math.Inf(1), "idle\n"
+	if !last.ended {
+		from, to, want = float64(r.started.UnixNano())/1e9, last.start, "running\n"
+		if len(runs) > 1 {
+			from = runs[len(runs)-2].end
+		}
 	}
 	// The file system's clock is coarse: it may lag a few milliseconds.
-	if touched < after-0.05 || touched > last.start {
-		t.Errorf("the heartbeat was touched at %.3f, want between %.3f and the last run's start at %.3f:\n%s", touched, after, last.start, describe(runs))
+	if string(state) != want || written < from-0.05 || written > to {
+		t.Errorf("the heartbeat says %q, written at %.3f; want %q written between %.3f and %.3f:\n%s", state, written, want, from, to, describe(runs))
 	}
 }
 
@@ -152,5 +161,5 @@ func TestCronThroughEntrypoint(t *testing.T) {
 	if code != 0 {
 		t.Errorf("studip-healthcheck: exit code %d", code)
 	}
-	mustContain(t, out, "studip-healthcheck: healthy: the last cron run started")
+	mustContain(t, out, "studip-healthcheck: healthy: the last cron run ended")
 }

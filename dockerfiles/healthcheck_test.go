@@ -186,23 +186,26 @@ func TestHealthcheckFPM(t *testing.T) {
 }
 
 // TestHealthcheckCron: where studip-cron's heartbeat file is, the check is of it alone:
-// healthy while the last run started within 2 x STUDIP_CRON_INTERVAL + 60 s, whatever the
-// web server says (here: 500); without the file, the web server's check.
+// healthy while a run is on, however long, or when the last run ended within
+// 2 x STUDIP_CRON_INTERVAL + 60 s, whatever the web server says (here: 500); without the
+// file, the web server's check.
 func TestHealthcheckCron(t *testing.T) {
 	cases := []struct {
 		name     string
+		state    string        // the heartbeat file's content
 		age      time.Duration // of the heartbeat file; negative: there is none
 		interval string        // STUDIP_CRON_INTERVAL
 		live     bool
 		healthy  bool
 		want     []string
 	}{
-		{name: "fresh", healthy: true, want: []string{"the last cron run started", "(limit 180 s"}},
-		{name: "within 2 x 60 + 60 s", age: 170 * time.Second, healthy: true, want: []string{"(limit 180 s"}},
-		{name: "stale", age: 200 * time.Second, want: []string{"(limit 180 s", "studip-cron is stuck or gone"}},
-		{name: "stale, --live", age: 200 * time.Second, live: true, want: []string{"studip-cron is stuck or gone"}},
-		{name: "stale for its interval", age: 70 * time.Second, interval: "1", want: []string{"(limit 62 s"}},
-		{name: "interval not a number", interval: "1m", want: []string{"reading STUDIP_CRON_INTERVAL: '1m' is not a whole number"}},
+		{name: "fresh", state: "idle\n", healthy: true, want: []string{"the last cron run ended", "(limit 180 s"}},
+		{name: "within 2 x 60 + 60 s", state: "idle\n", age: 170 * time.Second, healthy: true, want: []string{"(limit 180 s"}},
+		{name: "stale", state: "idle\n", age: 200 * time.Second, want: []string{"(limit 180 s", "studip-cron is stuck or gone"}},
+		{name: "stale, --live", state: "idle\n", age: 200 * time.Second, live: true, want: []string{"studip-cron is stuck or gone"}},
+		{name: "stale for its interval", state: "idle\n", age: 70 * time.Second, interval: "1", want: []string{"(limit 62 s"}},
+		{name: "a long run is no stuck runner", state: "running\n", age: time.Hour, healthy: true, want: []string{"a cron run has been on for 3600 s"}},
+		{name: "interval not a number", state: "idle\n", interval: "1m", want: []string{"reading STUDIP_CRON_INTERVAL: '1m' is not a whole number"}},
 		{name: "no heartbeat: the web server's check", age: -1, want: []string{"GET http://", "answered 500"}},
 	}
 	for _, c := range cases {
@@ -210,7 +213,7 @@ func TestHealthcheckCron(t *testing.T) {
 			t.Parallel()
 			heartbeat := filepath.Join(t.TempDir(), "studip-cron.heartbeat")
 			if c.age >= 0 {
-				writeFile(t, heartbeat, "")
+				writeFile(t, heartbeat, c.state)
 				at := time.Now().Add(-c.age)
 				if err := os.Chtimes(heartbeat, at, at); err != nil {
 					t.Fatal(err)
