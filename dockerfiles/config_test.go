@@ -12,20 +12,28 @@ import (
 	"testing"
 )
 
-// runPHP runs a PHP script as the images would: php.ini-production, then (withImageIni) the
-// images' own settings from conf.d, and the given environment.
+// phpIni writes the PHP settings of the images into a new directory: php.ini-production,
+// then (withImageIni) the images' own settings in the directory scanned after it. It returns
+// the php.ini and the scan directory (PHP_INI_SCAN_DIR), for PHP's CLI and servers alike.
+func phpIni(t *testing.T, withImageIni bool) (ini, scanDir string) {
+	t.Helper()
+	dir := tempDir(t, 0o755)
+	ini, scanDir = filepath.Join(dir, "php.ini"), filepath.Join(dir, "conf.d")
+	// php.ini-production's one setting that matters here: without E it leaves $_ENV empty.
+	writeFile(t, ini, "variables_order = \"GPCS\"\n")
+	mustMkdir(t, scanDir)
+	if withImageIni {
+		copyFile(t, "common/php/studip.ini", filepath.Join(scanDir, "zz-studip.ini"))
+	}
+	return ini, scanDir
+}
+
+// runPHP runs a PHP script as the images would (phpIni), with the given environment.
 func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) string {
 	t.Helper()
 	php := lookTool(t, "php")
-	dir := tempDir(t, 0o755)
-	// php.ini-production's one setting that matters here: without E it leaves $_ENV empty.
-	writeFile(t, filepath.Join(dir, "php.ini"), "variables_order = \"GPCS\"\n")
-	scan := filepath.Join(dir, "conf.d")
-	mustMkdir(t, scan)
-	if withImageIni {
-		copyFile(t, "common/php/studip.ini", filepath.Join(scan, "zz-studip.ini"))
-	}
-	cmd := exec.Command(php, append([]string{"-c", filepath.Join(dir, "php.ini")}, args...)...)
+	ini, scan := phpIni(t, withImageIni)
+	cmd := exec.Command(php, append([]string{"-c", ini}, args...)...)
 	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -6,12 +6,16 @@ import (
 	"testing"
 )
 
-// installHint says how to get each tool the tests run.
+// installHint says how to get each tool the tests run, and each file of one they load.
 var installHint = map[string]string{
+	"apache2":    "apt-get install apache2-bin",
+	"cgi-fcgi":   "apt-get install libfcgi-bin",
 	"mariadbd":   "apt-get install mariadb-server",
 	"mariadb":    "apt-get install mariadb-client",
 	"php":        "apt-get install php8.2-cli",
+	"php-fpm8.2": "apt-get install php8.2-fpm",
 	"shellcheck": "apt-get install shellcheck",
+	phpModule:    "apt-get install libapache2-mod-php8.2",
 }
 
 // lookTool finds a tool the test needs. Without it the test is skipped with the install hint,
@@ -26,9 +30,23 @@ func lookTool(t testing.TB, name string) string {
 	if _, statErr := os.Stat("/usr/sbin/" + name); statErr == nil {
 		return "/usr/sbin/" + name
 	}
+	missing(t, name, err)
+	return ""
+}
+
+// lookFile is lookTool for a file that is no command, such as a server's module.
+func lookFile(t testing.TB, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		missing(t, path, err)
+	}
+	return path
+}
+
+func missing(t testing.TB, name string, err error) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("finding %s: %v (CI must install it: %s)", name, err, installHint[name])
 	}
 	t.Skipf("%s is not installed (%s)", name, installHint[name])
-	return ""
 }
