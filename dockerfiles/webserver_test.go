@@ -167,10 +167,13 @@ func fcgiGet(t *testing.T, address, script string) string {
 	cmd.Env = []string{"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET", "SERVER_PROTOCOL=HTTP/1.1",
 		"SCRIPT_FILENAME=" + script, "SCRIPT_NAME=/" + filepath.Base(script), "QUERY_STRING="}
 	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("requesting %s from php-fpm at %s: %v:\n%s", script, address, err, out)
+	}
 	headers, body, ok := strings.Cut(string(out), "\r\n\r\n")
 	// php-fpm sends a Status header with any other answer than 200.
-	if err != nil || !ok || strings.Contains(headers, "Status:") {
-		t.Fatalf("requesting %s from php-fpm at %s: %v:\n%s", script, address, err, out)
+	if !ok || strings.Contains(headers, "Status:") {
+		t.Fatalf("requesting %s from php-fpm at %s: not a 200 answer:\n%s", script, address, out)
 	}
 	return body
 }
@@ -198,7 +201,7 @@ func TestFPMServer(t *testing.T) {
 			fpm := lookTool(t, phpFPM)
 			root := webTree(t)
 			ini, scan := phpIni(t, c.imageIni)
-			address := closedAddress(t)
+			address := closedAddress(t) // for php-fpm to listen on
 			args := []string{"-c", ini, "-y", fpmConfig(t, t.TempDir(), address, c.ourPool)}
 			env := []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}
 
@@ -316,7 +319,7 @@ func TestApacheServer(t *testing.T) {
 		}
 	}
 	ini, scan := phpIni(t, true)
-	address := closedAddress(t)
+	address := closedAddress(t) // for Apache to listen on
 	_, port, _ := net.SplitHostPort(address)
 	env := []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, containerEnv}
 	startDaemon(t, env, apache, "-f", apacheConfig(t, dir, root, port, ini), "-DFOREGROUND").waitListening(t, address)
