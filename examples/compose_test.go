@@ -241,7 +241,8 @@ func checkApacheFrontend(t *testing.T, p *types.Project, _ composeCase) {
 
 // checkNginxFrontend checks the fpm-alpine example's front: the one-shot service assets
 // refreshes the volume public from the image, nginx mounts it and the data volume
-// read-only at the paths the image uses, and passes only PHP to web:9000.
+// read-only at the paths the image uses, and the config it mounts serves Stud.IP for real
+// (checkNginxServes).
 func checkNginxFrontend(t *testing.T, p *types.Project, c composeCase) {
 	checkPublishes(t, p, "nginx", httpPort)
 	nginx, assets, web := service(t, p, "nginx"), service(t, p, "assets"), service(t, p, "web")
@@ -277,7 +278,7 @@ func checkNginxFrontend(t *testing.T, p *types.Project, c composeCase) {
 
 	for _, config := range nginx.Configs {
 		if config.Target == "/etc/nginx/conf.d/default.conf" {
-			checkNginxConfig(t, p.Configs[config.Source].File)
+			t.Run("nginx serves the example", func(t *testing.T) { checkNginxServes(t, p.Configs[config.Source].File) })
 			return
 		}
 	}

@@ -1,7 +1,6 @@
 package examples
 
 import (
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -77,13 +76,7 @@ func checkSQLMode(t *testing.T, args []string) {
 }
 
 func TestYAMLLint(t *testing.T) {
-	if _, err := exec.LookPath("yamllint"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("finding yamllint: %v (CI installs it: apt-get install yamllint)", err)
-		}
-		t.Skip("yamllint is not installed: apt-get install yamllint")
-	}
-	out, err := exec.Command("yamllint", "--strict", "-c", ".yamllint.yaml", ".").CombinedOutput()
+	out, err := exec.Command(lookTool(t, "yamllint"), "--strict", "-c", ".yamllint.yaml", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("linting the examples' YAML: %v\n%s", err, out)
 	}

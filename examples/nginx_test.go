@@ -1,302 +1,409 @@
 package examples
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
 	"os"
-	"regexp"
+	"os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
-// directive is one nginx directive: its name, arguments and, for a block, the directives
-// inside it.
-type directive struct {
-	name  string
-	args  []string
-	block []directive
+// The fpm-alpine example's nginx.conf runs here for real: Debian's nginx serves it, in front
+// of Debian's php-fpm with the fpm-alpine image's pool file, on a fixture site laid out as the
+// image's tree.
+const (
+	phpFPM = "php-fpm8.2"
+	// What the official nginx image's nginx.conf includes, and the example's server block.
+	nginxMimeTypes   = "/etc/nginx/mime.types"
+	nginxFastCGIArgs = "/etc/nginx/fastcgi_params"
+	// The fpm image's pool file and PHP settings, as the image installs them.
+	fpmPool  = "../dockerfiles/fpm-alpine/zz-studip.conf"
+	phpIniOf = "../dockerfiles/common/php"
+	// The container's environment, which a script must see.
+	containerEnv = "MYSQL_HOST=db.example"
+)
+
+// phpAnswer is what a script of the fixture site answers (testdata/nginx/lib/answer.php).
+type phpAnswer struct {
+	ScriptName string            `json:"script_name"`
+	PathInfo   string            `json:"path_info"`
+	Get        map[string]string `json:"get"`
+	MySQLHost  any               `json:"mysql_host"`
 }
 
-// parseNginx parses an nginx configuration: directives end in ";" or a "{...}" block;
-// "#" starts a comment; quotes group an argument.
-func parseNginx(src string) ([]directive, error) {
-	tokens, err := nginxTokens(src)
+// script is the answer of script of the fixture site, run with PATH_INFO pathInfo and the
+// query get.
+func script(name, pathInfo string, get map[string]string) *phpAnswer {
+	if get == nil {
+		get = map[string]string{}
+	}
+	return &phpAnswer{ScriptName: "/" + name, PathInfo: pathInfo, Get: get, MySQLHost: "db.example"}
+}
+
+// nginxRequest is a request to the example's server and what must answer it: a script of
+// the fixture site (php), a file of it as is (file, relative to the site, with contentType),
+// or else nginx itself with an error page.
+type nginxRequest struct {
+	name, path  string
+	status      int
+	php         *phpAnswer
+	file        string
+	contentType string
+}
+
+// download is sendfile.php's query for a download address of type 0 to 4 or 6 or 7.
+func download(kind, typ, name string) map[string]string {
+	return map[string]string{kind: "1", "type": typ, "file_id": "abc123", "file_name": name}
+}
+
+// nginxRequests are the requests the example must serve as Stud.IP needs: its scripts with
+// PATH_INFO, pretty URLs through dispatch.php, download addresses to sendfile.php with the
+// file's name whole (as Stud.IP's links escape it, and as a browser may send it), static
+// files (also through the links into the data volume) served by nginx, and nothing of
+// dotfiles, uploaded scripts or scripts that are not there.
+var nginxRequests = []nginxRequest{
+	{name: "the front page", path: "/", status: 200, php: script("index.php", "", nil)},
+	{name: "a script with PATH_INFO", path: "/dispatch.php/profile?x=1", status: 200,
+		php: script("dispatch.php", "/profile", map[string]string{"x": "1"})},
+	{name: "the JSON API's PATH_INFO", path: "/dispatch.php/v1/users/me", status: 200,
+		php: script("dispatch.php", "/v1/users/me", nil)},
+	{name: "a pretty URL", path: "/some/pretty/url", status: 200, php: script("dispatch.php", "/some/pretty/url", nil)},
+	{name: "a pretty URL with a query", path: "/my_courses?cid=7", status: 200,
+		php: script("dispatch.php", "/my_courses", map[string]string{"cid": "7"})},
+	{name: "a download, the name escaped", path: "/download/normal/0/abc123/my%20file%20%26%20b%2Bc%20%C3%A4.pdf", status: 200,
+		php: script("sendfile.php", "", download("normal", "0", "my file & b+c ä.pdf"))},
+	{name: "a download, & and + as a browser may send them", path: "/download/force_download/4/abc123/my%20file%20&%20b+c%20%C3%A4.pdf", status: 200,
+		php: script("sendfile.php", "", download("force_download", "4", "my file & b+c ä.pdf"))},
+	// nginx escapes what a rewrite copies into the query only if the address has a %XX or
+	// a +: a bare & in an address without either (a/b&c.pdf) would cut the name. Stud.IP's
+	// links escape names (rawurlencode), so only a hand-typed address can have one.
+	{name: "a download, + unescaped alone", path: "/download/normal/7/abc123/a+b=c.pdf", status: 200,
+		php: script("sendfile.php", "", download("normal", "7", "a+b=c.pdf"))},
+	{name: "a download of type 5", path: "/download/zip/5/r1/l2/all%20files.zip", status: 200,
+		php: script("sendfile.php", "", map[string]string{"zip": "1", "type": "5", "range_id": "r1", "list_id": "l2", "file_name": "all files.zip"})},
+	{name: "an unknown download type goes to Stud.IP", path: "/download/normal/8/abc123/file.pdf", status: 200,
+		php: script("dispatch.php", "/download/normal/8/abc123/file.pdf", nil)},
+	{name: "a static file", path: "/assets/x.css", status: 200, file: "public/assets/x.css", contentType: "text/css"},
+	{name: "a picture through the link into the data volume", path: "/pictures/user/a.png", status: 200,
+		file: "data/pictures/user/a.png", contentType: "image/png"},
+	{name: "a missing static file", path: "/assets/missing.css", status: 404},
+	{name: "a picture named like a script", path: "/index.php.png", status: 404},
+	{name: "a script that is not there", path: "/nonexistent.php", status: 404},
+	{name: "a script that is not there, with PATH_INFO", path: "/nonexistent.php/x", status: 404},
+	{name: "an uploaded plugin's script", path: "/plugins_packages/evil.php", status: 403},
+	{name: "an uploaded plugin's script with PATH_INFO", path: "/plugins_packages/evil.php/x", status: 403},
+	{name: "a script among the pictures", path: "/pictures/user/upload.php", status: 403},
+	{name: "a dotfile", path: "/.env", status: 403},
+	{name: "a dotfile among the static files", path: "/assets/.hidden.css", status: 403},
+}
+
+// checkNginxServes runs the nginx configuration at path as the example's nginx container
+// does, in front of php-fpm as the fpm-alpine image runs it, and checks nginxRequests.
+func checkNginxServes(t *testing.T, path string) {
+	nginx, fpm := lookTool(t, "nginx"), lookTool(t, phpFPM)
+	lookFile(t, nginxMimeTypes)
+	lookFile(t, nginxFastCGIArgs)
+	site := nginxSite(t)
+	dir := tempDir(t)
+	fpmAddress, address := freeAddress(t), freeAddress(t)
+
+	pool, err := filepath.Abs(fpmPool)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	directives, rest, err := parseBlock(tokens)
+	scan, err := filepath.Abs(phpIniOf)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	if len(rest) > 0 {
-		return nil, fmt.Errorf("unexpected %q at top level", rest[0])
+	// The official fpm image's pool (www.conf, docker.conf, zz-docker.conf), then ours, then
+	// the test's address in place of its port 9000: the last setting of a pool wins.
+	writeFile(t, filepath.Join(dir, "php-fpm.conf"), fmt.Sprintf(`[global]
+pid = %[1]s/php-fpm.pid
+error_log = /proc/self/fd/2
+daemonize = no
+
+[www]
+user = www-data
+group = www-data
+pm = static
+pm.max_children = 2
+catch_workers_output = yes
+include = %[2]s
+
+[www]
+listen = %[3]s
+`, dir, pool, fpmAddress))
+	// No php.ini: the images' settings alone, as the image has them on top of the defaults.
+	writeFile(t, filepath.Join(dir, "php.ini"), "")
+	startServer(t, []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").waitListening(t, fpmAddress)
+
+	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
+	// Relative includes (fastcgi_params) are read next to the main configuration.
+	_, port, _ := net.SplitHostPort(address)
+	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, path, [][2]string{
+		{"listen 80 ", "listen 127.0.0.1:" + port + " "},
+		{"web:9000", fpmAddress},
+		{"/var/www/studip/", site + "/"},
+	}))
+	if err := os.Symlink(nginxFastCGIArgs, filepath.Join(dir, "fastcgi_params")); err != nil {
+		t.Fatal(err)
 	}
-	return directives, nil
+	writeFile(t, filepath.Join(dir, "nginx.conf"), strings.NewReplacer("@dir@", dir, "@mime@", nginxMimeTypes).Replace(`
+daemon off;
+user www-data;
+worker_processes 1;
+pid @dir@/nginx.pid;
+error_log stderr warn;
+events { worker_connections 64; }
+http {
+    include @mime@;
+    default_type application/octet-stream;
+    access_log /dev/stderr;
+    sendfile on;
+    client_body_temp_path @dir@/body;
+    fastcgi_temp_path @dir@/fastcgi;
+    proxy_temp_path @dir@/proxy;
+    scgi_temp_path @dir@/scgi;
+    uwsgi_temp_path @dir@/uwsgi;
+    include @dir@/default.conf;
 }
+`))
+	startServer(t, []string{"PATH=/usr/bin:/bin"}, nginx, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).
+		waitListening(t, address)
 
-// nginxTokens splits src into words, quoted strings (unquoted) and the punctuation ; { }.
-func nginxTokens(src string) ([]string, error) {
-	var tokens []string
-	for i := 0; i < len(src); {
-		switch c := src[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case c == '#':
-			for i < len(src) && src[i] != '\n' {
-				i++
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, r := range nginxRequests {
+		t.Run(r.name, func(t *testing.T) {
+			resp, err := client.Get("http://" + address + r.path)
+			if err != nil {
+				t.Fatalf("GET %s: %v", r.path, err)
 			}
-		case c == ';' || c == '{' || c == '}':
-			tokens = append(tokens, string(c))
-			i++
-		case c == '"' || c == '\'':
-			end := strings.IndexByte(src[i+1:], c)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated quote at offset %d", i)
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("GET %s: reading the answer: %v", r.path, err)
 			}
-			tokens = append(tokens, src[i+1:i+1+end])
-			i += end + 2
-		default:
-			start := i
-			for i < len(src) && !strings.ContainsRune(" \t\r\n;{}#\"'", rune(src[i])) {
-				i++
-			}
-			tokens = append(tokens, src[start:i])
-		}
+			checkNginxAnswer(t, site, r, resp, string(body))
+		})
 	}
-	return tokens, nil
 }
 
-// parseBlock parses directives up to a closing "}" (left in rest) or the end of tokens.
-func parseBlock(tokens []string) (directives []directive, rest []string, err error) {
-	for len(tokens) > 0 && tokens[0] != "}" {
-		d := directive{name: tokens[0]}
-		tokens = tokens[1:]
-		for len(tokens) > 0 && tokens[0] != ";" && tokens[0] != "{" && tokens[0] != "}" {
-			d.args = append(d.args, tokens[0])
-			tokens = tokens[1:]
-		}
-		switch {
-		case len(tokens) == 0 || tokens[0] == "}":
-			return nil, nil, fmt.Errorf("directive %s %v: missing ; or {", d.name, d.args)
-		case tokens[0] == "{":
-			if d.block, tokens, err = parseBlock(tokens[1:]); err != nil {
-				return nil, nil, err
-			}
-			if len(tokens) == 0 {
-				return nil, nil, fmt.Errorf("block %s %v: missing }", d.name, d.args)
-			}
-		}
-		directives = append(directives, d)
-		tokens = tokens[1:]
+// checkNginxAnswer checks the answer to request r.
+func checkNginxAnswer(t *testing.T, site string, r nginxRequest, resp *http.Response, body string) {
+	t.Helper()
+	if resp.StatusCode != r.status {
+		t.Errorf("GET %s: %s, want %d:\n%s", r.path, resp.Status, r.status, body)
 	}
-	return directives, tokens, nil
-}
-
-// find is the first directive called name in ds.
-func find(ds []directive, name string) (directive, bool) {
-	for _, d := range ds {
-		if d.name == name {
-			return d, true
-		}
+	// Whatever the answer, never a script's source.
+	if strings.Contains(body, "<?php") {
+		t.Errorf("GET %s: the answer shows PHP source:\n%s", r.path, body)
 	}
-	return directive{}, false
-}
-
-// location is a location block of a server: its modifier ("", "=", "^~", "~", "~*"),
-// its pattern and, for the regular expression ones, the pattern compiled.
-type location struct {
-	modifier, pattern string
-	re                *regexp.Regexp
-	body              []directive
-}
-
-// rewrite is a server-level rewrite directive.
-type rewrite struct {
-	re          *regexp.Regexp
-	replacement string
-}
-
-// server is what the routing model needs of a server block.
-type server struct {
-	rewrites  []rewrite
-	locations []location
-}
-
-// nginxGroupRef is a reference to a regular expression group in nginx's syntax ($1).
-var nginxGroupRef = regexp.MustCompile(`\$([0-9])`)
-
-func newServer(block []directive) (server, error) {
-	var s server
-	for _, d := range block {
-		var err error
-		switch d.name {
-		case "rewrite":
-			r := rewrite{replacement: nginxGroupRef.ReplaceAllString(d.args[1], "$${$1}")}
-			r.re, err = regexp.Compile(d.args[0])
-			s.rewrites = append(s.rewrites, r)
-		case "location":
-			l := location{pattern: d.args[len(d.args)-1], body: d.block}
-			if len(d.args) == 2 {
-				l.modifier = d.args[0]
-			}
-			switch l.modifier {
-			case "~":
-				l.re, err = regexp.Compile(l.pattern)
-			case "~*":
-				l.re, err = regexp.Compile("(?i)" + l.pattern)
-			}
-			s.locations = append(s.locations, l)
+	switch {
+	case r.php != nil:
+		var got phpAnswer
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("GET %s: not a script's answer (%v):\n%s", r.path, err, body)
 		}
+		if !reflect.DeepEqual(&got, r.php) {
+			t.Errorf("GET %s: the script got %+v, want %+v", r.path, got, *r.php)
+		}
+	case r.file != "":
+		want, err := os.ReadFile(filepath.Join(site, r.file))
 		if err != nil {
-			return server{}, fmt.Errorf("%s %v: %w", d.name, d.args, err)
+			t.Fatal(err)
+		}
+		if body != string(want) {
+			t.Errorf("GET %s: the answer is not %s:\n%s", r.path, r.file, body)
+		}
+		if got := resp.Header.Get("Content-Type"); got != r.contentType {
+			t.Errorf("GET %s: Content-Type %q, want %q", r.path, got, r.contentType)
+		}
+		// The static location's header: the file did not go through PHP or the fallback.
+		if got := resp.Header.Get("Cache-Control"); got != "max-age=604800" {
+			t.Errorf("GET %s: Cache-Control %q, want the static files' max-age=604800", r.path, got)
+		}
+	default:
+		// php-fpm answers "File not found." or "Access denied.": this is nginx's own page.
+		if !strings.Contains(body, "<center>nginx") {
+			t.Errorf("GET %s: not nginx's own error page (did PHP answer?):\n%s", r.path, body)
 		}
 	}
-	return s, nil
 }
 
-// selectLocation picks the location nginx uses for uri: an exact match; else the longest
-// prefix if it has ^~; else the first matching regular expression; else the longest prefix.
-func (s server) selectLocation(uri string) (location, bool) {
-	var prefix location
-	for _, l := range s.locations {
-		switch {
-		case l.modifier == "=" && l.pattern == uri:
-			return l, true
-		case (l.modifier == "" || l.modifier == "^~") && strings.HasPrefix(uri, l.pattern) &&
-			len(l.pattern) > len(prefix.pattern):
-			prefix = l
-		}
-	}
-	if prefix.modifier == "^~" {
-		return prefix, true
-	}
-	for _, l := range s.locations {
-		if l.re != nil && l.re.MatchString(uri) {
-			return l, true
-		}
-	}
-	return prefix, prefix.pattern != ""
-}
-
-// route says what nginx does with a request for uri when no file of that name exists:
-// "denied", "php" (passed to FastCGI) or "static" (a file or 404), after the server's first
-// matching rewrite and following a try_files fallback to another URI.
-func (s server) route(uri string) string {
-	for _, r := range s.rewrites {
-		if r.re.MatchString(uri) {
-			uri, _, _ = strings.Cut(r.re.ReplaceAllString(uri, r.replacement), "?")
-			break
-		}
-	}
-	l, ok := s.selectLocation(uri)
-	if !ok {
-		return "no location"
-	}
-	if _, ok := find(l.body, "deny"); ok {
-		return "denied"
-	}
-	if _, ok := find(l.body, "fastcgi_pass"); ok {
-		return "php"
-	}
-	if try, ok := find(l.body, "try_files"); ok {
-		fallback := try.args[len(try.args)-1]
-		if strings.HasPrefix(fallback, "/") {
-			return s.route(strings.NewReplacer("$uri", uri, "$is_args", "", "$args", "").Replace(fallback))
-		}
-	}
-	return "static"
-}
-
-// checkNginxConfig checks the nginx configuration at path: the document root is the
-// image's public/, PHP goes to web:9000 with SCRIPT_FILENAME under it, and the routes of
-// typical Stud.IP requests.
-func checkNginxConfig(t *testing.T, path string) {
+// adaptNginxConfig is the nginx configuration at path with what a test must change replaced
+// (each [from, to]); a file that no longer has one of them fails here rather than being
+// tested with the wrong address or tree.
+func adaptNginxConfig(t *testing.T, path string, replace [][2]string) string {
+	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("reading the nginx config: %v", err)
 	}
-	top, err := parseNginx(string(src))
-	if err != nil {
-		t.Fatalf("parsing %s: %v", path, err)
-	}
-	block, ok := find(top, "server")
-	if !ok {
-		t.Fatalf("reading %s: no server block", path)
-	}
-	if root, _ := find(block.block, "root"); len(root.args) != 1 || root.args[0] != publicDir {
-		t.Errorf("nginx root %v, want %s", root.args, publicDir)
-	}
-	srv, err := newServer(block.block)
-	if err != nil {
-		t.Fatalf("reading the server block of %s: %v", path, err)
-	}
-	for _, l := range srv.locations {
-		pass, ok := find(l.body, "fastcgi_pass")
-		if !ok {
-			continue
+	conf := string(src)
+	for _, r := range replace {
+		if !strings.Contains(conf, r[0]) {
+			t.Fatalf("adapting %s to the test: it has no %q", path, r[0])
 		}
-		if len(pass.args) != 1 || pass.args[0] != "web:9000" {
-			t.Errorf("location %s: fastcgi_pass %v, want web:9000", l.pattern, pass.args)
-		}
-		if !strings.Contains(l.pattern, `\.php`) {
-			t.Errorf("location %s passes to PHP but is not limited to .php scripts", l.pattern)
-		}
-		script := ""
-		for _, d := range l.body {
-			if d.name == "fastcgi_param" && len(d.args) == 2 && d.args[0] == "SCRIPT_FILENAME" {
-				script = d.args[1]
-			}
-		}
-		if script != "$document_root$fastcgi_script_name" {
-			t.Errorf("location %s: SCRIPT_FILENAME %q, want $document_root$fastcgi_script_name (under %s)",
-				l.pattern, script, publicDir)
-		}
+		conf = strings.ReplaceAll(conf, r[0], r[1])
 	}
+	return conf
+}
 
-	routes := []struct{ uri, want string }{
-		{"/index.php", "php"},
-		{"/dispatch.php/course/overview", "php"},
-		{"/jsonapi.php/v1/users/me", "php"},
-		{"/my_courses", "php"},
-		{"/download/normal/0/4f3a2b/report.pdf", "php"},
-		{"/download/zip/5/4f3a2b/9c8d7e/all.zip", "php"},
-		{"/assets/stylesheets/studip.css", "static"},
-		{"/assets/javascripts/studip.js", "static"},
-		{"/pictures/user/nobody_normal.png", "static"},
-		{"/plugins_packages/core/Foo/assets/foo.css", "static"},
-		{"/index.php.png", "static"},
-		{"/pictures/user/upload.php", "denied"},
-		{"/plugins_packages/core/Foo/foo.php/x", "denied"},
-		{"/.htaccess", "denied"},
-		{"/assets/.git/config", "denied"},
-	}
-	for _, r := range routes {
-		if got := srv.route(r.uri); got != r.want {
-			t.Errorf("nginx routes %s to %s, want %s", r.uri, got, r.want)
+// nginxSite builds the fixture site (testdata/nginx) in the image's layout, readable by the
+// servers' user: public/pictures and public/plugins_packages link into the data volume, where
+// a picture is.
+func nginxSite(t *testing.T) string {
+	t.Helper()
+	root := tempDir(t)
+	err := filepath.WalkDir("testdata/nginx", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		rel, _ := filepath.Rel("testdata/nginx", path)
+		return copyFile(path, filepath.Join(root, rel))
+	})
+	if err == nil {
+		err = copyFile("../dockerfiles/testdata/tree/public/pictures/user/nobody_normal.png", filepath.Join(root, "data/pictures/user/a.png"))
+	}
+	for _, name := range []string{"pictures", "plugins_packages"} {
+		if err == nil {
+			err = os.Symlink("../data/"+name, filepath.Join(root, "public", name))
+		}
+	}
+	if err != nil {
+		t.Fatalf("building the fixture site: %v", err)
+	}
+	return root
+}
+
+func copyFile(from, to string) error {
+	dt, err := os.ReadFile(from)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(to), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(to, dt, 0o644)
+	}
+	return err
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func TestParseNginx(t *testing.T) {
-	cases := []struct {
-		name, src string
-		want      string
-	}{
-		{"directives and blocks", "a 1 '2 3';\nb { c; # d;\n}", "[{a [1 2 3] []} {b [] [{c [] []}]}]"},
-		{"missing semicolon", "a 1", "error: directive a [1]: missing ; or {"},
-		{"missing brace", "b { c;", "error: block b []: missing }"},
-		{"stray brace", "}", `error: unexpected "}" at top level`},
-		{"open quote", `a "b;`, "error: unterminated quote at offset 2"},
+// tempDir is a directory the servers' workers (www-data) can read, which t.TempDir (0700)
+// is not.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "studip-nginx-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ds, err := parseNginx(c.src)
-			got := fmt.Sprint(ds)
-			if err != nil {
-				got = "error: " + err.Error()
-			}
-			if got != c.want {
-				t.Errorf("parseNginx(%q) = %s, want %s", c.src, got, c.want)
-			}
-		})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// freeAddress is a loopback address nothing listens on, for a server to listen on.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// server is a server the test runs in a process group of its own, so that its workers end
+// with it; its output is shown when the test fails.
+type server struct {
+	cmd    *exec.Cmd
+	output lockedBuffer
+	done   chan struct{}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer starts a server in the foreground with exactly the environment env; the test's
+// cleanup stops it and whatever is left of its process group.
+func startServer(t *testing.T, env []string, path string, args ...string) *server {
+	t.Helper()
+	s := &server{cmd: exec.Command(path, args...), done: make(chan struct{})}
+	s.cmd.Env = env
+	s.cmd.Stdout, s.cmd.Stderr = &s.output, &s.output
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.WaitDelay = time.Second
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		group := -s.cmd.Process.Pid
+		_ = syscall.Kill(group, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("stopping %s: still running 5 s after SIGTERM", path)
+		}
+		_ = syscall.Kill(group, syscall.SIGKILL)
+		<-s.done
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", filepath.Base(path), s.output.String())
+		}
+	})
+	return s
+}
+
+// waitListening waits until the server accepts connections at address; if it exits first,
+// the test fails with its output.
+func (s *server) waitListening(t *testing.T, address string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-s.done:
+			t.Fatalf("starting %s: it exited (%v):\n%s", s.cmd.Path, s.cmd.ProcessState, s.output.String())
+		default:
+		}
+		if c, err := net.Dial("tcp", address); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("starting %s: not listening on %s within 10 s:\n%s", s.cmd.Path, address, s.output.String())
 }
