@@ -2,7 +2,6 @@ package dockerfiles
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,9 +12,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // treeSpec describes a small Stud.IP-like tree built from testdata/.
@@ -131,32 +131,14 @@ func mustRead(t *testing.T, path string) string {
 type scriptRun struct {
 	t         *testing.T
 	cmd       *exec.Cmd
-	output    *syncBuffer // stdout and stderr, as a container's log has them
-	stderr    *syncBuffer
+	output    *testutil.Buffer // stdout and stderr, as a container's log has them
+	stderr    *testutil.Buffer
 	secrets   []string
 	heartbeat string // studip-cron's heartbeat file (STUDIP_CRON_HEARTBEAT), of this run alone
 	started   time.Time
 	done      chan struct{}
 	err       error
 	elapsed   time.Duration
-}
-
-// syncBuffer collects a process's output, readable while the process runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startScript starts one of the images' scripts (a path below common/) with the given
@@ -171,7 +153,7 @@ func startScript(t *testing.T, env []string, secrets []string, script string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRun{t: t, output: &syncBuffer{}, stderr: &syncBuffer{}, secrets: secrets, done: make(chan struct{}),
+	r := &scriptRun{t: t, output: &testutil.Buffer{}, stderr: &testutil.Buffer{}, secrets: secrets, done: make(chan struct{}),
 		// Parallel tests must not share the default /tmp/studip-cron.heartbeat.
 		heartbeat: filepath.Join(t.TempDir(), "studip-cron.heartbeat")}
 	r.cmd = exec.CommandContext(withTimeout(t), abs, args...)

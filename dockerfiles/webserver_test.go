@@ -11,9 +11,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // The images' servers, as Debian builds them, run here with the configuration files the
@@ -40,65 +41,6 @@ func webTree(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
-}
-
-// daemon is a server the test runs, in a process group of its own: its workers end with it.
-type daemon struct {
-	name   string
-	cmd    *exec.Cmd
-	output *syncBuffer
-	done   chan struct{}
-}
-
-// startDaemon starts a server with exactly the given environment; the test's cleanup stops
-// it and its workers, and shows its output when the test fails.
-func startDaemon(t *testing.T, env []string, path string, args ...string) *daemon {
-	t.Helper()
-	d := &daemon{name: filepath.Base(path), cmd: exec.Command(path, args...), output: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd.Env = env
-	d.cmd.Stdout, d.cmd.Stderr = d.output, d.output
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// A worker that outlived its master would hold the output open and Wait with it.
-	d.cmd.WaitDelay = time.Second
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", d.name, err)
-	}
-	go func() {
-		_ = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		group := -d.cmd.Process.Pid
-		_ = syscall.Kill(group, syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("stopping %s: still running 10 s after SIGTERM", d.name)
-		}
-		// Whatever of the group is left: a worker that missed its master's end.
-		_ = syscall.Kill(group, syscall.SIGKILL)
-		<-d.done
-		t.Logf("output of %s:\n%s", d.name, d.output.String())
-	})
-	return d
-}
-
-// waitListening waits until the server accepts connections at address; its exit fails the
-// test with its output.
-func (d *daemon) waitListening(t *testing.T, address string) {
-	t.Helper()
-	waitFor(t, d.name+" to listen on "+address, 10*time.Second, func() bool {
-		select {
-		case <-d.done:
-			t.Fatalf("starting %s: it exited (%v):\n%s", d.name, d.cmd.ProcessState, d.output.String())
-		default:
-		}
-		c, err := net.Dial("tcp", address)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
 }
 
 // seenEnv is what the fixture's index.php saw of containerEnv: getenv() is false and $_ENV
@@ -210,7 +152,7 @@ func TestFPMServer(t *testing.T) {
 			if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), "test is successful") {
 				t.Fatalf("php-fpm -t: %v:\n%s", err, out)
 			}
-			startDaemon(t, env, fpm, append(args, "-F")...).waitListening(t, address)
+			testutil.StartServer(t, env, fpm, append(args, "-F")...).WaitListening(t, address)
 
 			if got := decodeSeenEnv(t, fcgiGet(t, address, filepath.Join(root, "public/index.php"))); got != c.want {
 				t.Errorf("the script saw MYSQL_HOST as %+v, want %+v", got, c.want)
@@ -322,7 +264,7 @@ func TestApacheServer(t *testing.T) {
 	address := closedAddress(t) // for Apache to listen on
 	_, port, _ := net.SplitHostPort(address)
 	env := []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, containerEnv}
-	startDaemon(t, env, apache, "-f", apacheConfig(t, dir, root, port, ini), "-DFOREGROUND").waitListening(t, address)
+	testutil.StartServer(t, env, apache, "-f", apacheConfig(t, dir, root, port, ini), "-DFOREGROUND").WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {
 		resp, body := get(t, address, "/")

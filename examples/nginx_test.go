@@ -1,7 +1,6 @@
 package examples
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,14 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // The fpm-alpine example's nginx.conf runs here for real: Debian's nginx serves it, in front
@@ -146,8 +144,8 @@ listen = %[3]s
 `, dir, pool, fpmAddress))
 	// No php.ini: the images' settings alone, as the image has them on top of the defaults.
 	writeFile(t, filepath.Join(dir, "php.ini"), "")
-	startServer(t, []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv},
-		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").waitListening(t, fpmAddress)
+	testutil.StartServer(t, []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").WaitListening(t, fpmAddress)
 
 	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
 	// Relative includes (fastcgi_params) are read next to the main configuration.
@@ -180,8 +178,8 @@ http {
     include @dir@/default.conf;
 }
 `))
-	startServer(t, []string{"PATH=/usr/bin:/bin"}, nginx, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).
-		waitListening(t, address)
+	testutil.StartServer(t, []string{"PATH=/usr/bin:/bin"}, nginx, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).
+		WaitListening(t, address)
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, r := range nginxRequests {
@@ -330,80 +328,4 @@ func freeAddress(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// server is a server the test runs in a process group of its own, so that its workers end
-// with it; its output is shown when the test fails.
-type server struct {
-	cmd    *exec.Cmd
-	output lockedBuffer
-	done   chan struct{}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startServer starts a server in the foreground with exactly the environment env; the test's
-// cleanup stops it and whatever is left of its process group.
-func startServer(t *testing.T, env []string, path string, args ...string) *server {
-	t.Helper()
-	s := &server{cmd: exec.Command(path, args...), done: make(chan struct{})}
-	s.cmd.Env = env
-	s.cmd.Stdout, s.cmd.Stderr = &s.output, &s.output
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s.cmd.WaitDelay = time.Second
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		group := -s.cmd.Process.Pid
-		_ = syscall.Kill(group, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("stopping %s: still running 5 s after SIGTERM", path)
-		}
-		_ = syscall.Kill(group, syscall.SIGKILL)
-		<-s.done
-		if t.Failed() {
-			t.Logf("output of %s:\n%s", filepath.Base(path), s.output.String())
-		}
-	})
-	return s
-}
-
-// waitListening waits until the server accepts connections at address; if it exits first,
-// the test fails with its output.
-func (s *server) waitListening(t *testing.T, address string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		select {
-		case <-s.done:
-			t.Fatalf("starting %s: it exited (%v):\n%s", s.cmd.Path, s.cmd.ProcessState, s.output.String())
-		default:
-		}
-		if c, err := net.Dial("tcp", address); err == nil {
-			c.Close()
-			return
-		}
-	}
-	t.Fatalf("starting %s: not listening on %s within 10 s:\n%s", s.cmd.Path, address, s.output.String())
 }

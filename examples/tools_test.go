@@ -1,9 +1,9 @@
 package examples
 
 import (
-	"os"
-	"os/exec"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // installHint says how to get each tool the tests run, and each file of one they load.
@@ -15,35 +15,14 @@ var installHint = map[string]string{
 	nginxFastCGIArgs: "apt-get install nginx-light",
 }
 
-// lookTool finds a tool the test needs. Without it the test is skipped with the install hint,
-// except under CI=true, where CI must have installed it and its absence is a failure.
+// lookTool finds a tool the test needs (testutil.LookTool, with its install hint).
 func lookTool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	// Servers live in /usr/sbin, which not every PATH has.
-	if _, statErr := os.Stat("/usr/sbin/" + name); statErr == nil {
-		return "/usr/sbin/" + name
-	}
-	missing(t, name, err)
-	return ""
+	return testutil.LookTool(t, name, installHint[name])
 }
 
 // lookFile is lookTool for a file that is no command, such as a server's configuration.
 func lookFile(t testing.TB, path string) string {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		missing(t, path, err)
-	}
-	return path
-}
-
-func missing(t testing.TB, name string, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("finding %s: %v (CI must install it: %s)", name, err, installHint[name])
-	}
-	t.Skipf("%s is not installed (%s)", name, installHint[name])
+	return testutil.LookFile(t, path, installHint[path])
 }

@@ -1,16 +1,21 @@
-// Package testutil holds what the project's tests share: golden files and the guard that
-// keeps Dagger out of the pure packages. Only tests import it.
+// Package testutil holds what the project's tests share: golden files, the guard that keeps
+// Dagger out of the pure packages, finding the tools a test runs, and running servers. Only
+// tests import it.
 package testutil
 
 import (
 	"bytes"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -51,4 +56,122 @@ func ImportsNoDagger(t testing.TB, patterns ...string) {
 			t.Errorf("%s depends on %s", strings.Join(patterns, " "), pkg)
 		}
 	}
+}
+
+// LookTool finds a command a test needs. Without it the test is skipped with hint (how to
+// install it), except under CI=true, where CI must have installed it and its absence is a
+// failure.
+func LookTool(t testing.TB, name, hint string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	// Servers live in /usr/sbin, which not every PATH has.
+	if _, statErr := os.Stat("/usr/sbin/" + name); statErr == nil {
+		return "/usr/sbin/" + name
+	}
+	missing(t, name, hint, err)
+	return ""
+}
+
+// LookFile is LookTool for a file that is no command, such as a server's module.
+func LookFile(t testing.TB, path, hint string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		missing(t, path, hint, err)
+	}
+	return path
+}
+
+func missing(t testing.TB, name, hint string, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("finding %s: %v (CI must install it: %s)", name, err, hint)
+	}
+	t.Skipf("%s is not installed (%s)", name, hint)
+}
+
+// Buffer collects a process's output, readable while the process runs.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Server is a server a test runs in a process group of its own, so that its workers end
+// with it.
+type Server struct {
+	name   string
+	cmd    *exec.Cmd
+	output Buffer
+	done   chan struct{}
+}
+
+// StartServer starts a server in the foreground with exactly the environment env; the test's
+// cleanup stops it and whatever is left of its process group, and shows its output when the
+// test failed.
+func StartServer(t testing.TB, env []string, path string, args ...string) *Server {
+	t.Helper()
+	s := &Server{name: filepath.Base(path), cmd: exec.Command(path, args...), done: make(chan struct{})}
+	s.cmd.Env = env
+	s.cmd.Stdout, s.cmd.Stderr = &s.output, &s.output
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A worker that outlived its master would hold the output open and Wait with it.
+	s.cmd.WaitDelay = time.Second
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", s.name, err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		group := -s.cmd.Process.Pid
+		_ = syscall.Kill(group, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("stopping %s: still running 10 s after SIGTERM", s.name)
+		}
+		// Whatever of the group is left: a worker that missed its master's end.
+		_ = syscall.Kill(group, syscall.SIGKILL)
+		<-s.done
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", s.name, s.output.String())
+		}
+	})
+	return s
+}
+
+// Output is what the server wrote so far, stdout and stderr together.
+func (s *Server) Output() string { return s.output.String() }
+
+// WaitListening waits until the server accepts connections at address; if it exits first,
+// or does not listen within 10 s, the test fails with its output.
+func (s *Server) WaitListening(t testing.TB, address string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-s.done:
+			t.Fatalf("starting %s: it exited (%v):\n%s", s.name, s.cmd.ProcessState, s.output.String())
+		default:
+		}
+		if c, err := net.Dial("tcp", address); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("starting %s: not listening on %s within 10 s:\n%s", s.name, address, s.output.String())
 }
