@@ -58,7 +58,7 @@ func loadCompose(t *testing.T, dir string) *types.Project {
 	if err != nil {
 		t.Fatalf("preparing to load %s: %v", dir, err)
 	}
-	project, err := cli.ProjectFromOptions(t.Context(), options)
+	project, err := options.LoadProject(t.Context())
 	if err != nil {
 		t.Fatalf("loading %s/compose.yaml: %v", dir, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,8 +41,8 @@ func Golden(t testing.TB, path string, got []byte) {
 // on the Dagger SDK: those run where no engine, and no SDK download, is possible.
 func ImportsNoDagger(t testing.TB, patterns ...string) {
 	t.Helper()
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goCmd, append([]string{"list", "-deps", "-test"}, patterns...)...).CombinedOutput()
+	// go test puts its own go first on PATH.
+	out, err := exec.Command("go", append([]string{"list", "-deps", "-test"}, patterns...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
