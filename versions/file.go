@@ -234,48 +234,50 @@ func (p *parser) list(n *yaml.Node, subject, key, example string) []*yaml.Node {
 }
 
 func (p *parser) platforms(n *yaml.Node, subject string) []Platform {
-	var out []Platform
-	for _, item := range p.list(n, subject, "platforms", "linux/amd64, linux/arm64") {
-		s := p.scalar(item, subject, "a platform", "linux/amd64")
-		if s == "" {
-			continue
-		}
-		pl, err := ParsePlatform(s)
-		switch {
-		case err != nil:
-			p.add(item, subject, "%v", err)
-		case slices.Contains(out, pl):
-			p.add(item, subject, "platform %s is listed twice", pl)
-		default:
-			out = append(out, pl)
-		}
-	}
-	return out
+	return distinct(p, n, subject, "platform", "linux/amd64, linux/arm64", ParsePlatform, nil)
 }
 
 // bases parses a list of bases; an entry's list (allowed != nil) must name only the file's.
 func (p *parser) bases(n *yaml.Node, subject string, allowed []Base) []Base {
-	var out []Base
-	for _, item := range p.list(n, subject, "bases", "apache, fpm-alpine") {
-		s := p.scalar(item, subject, "a base", "apache")
+	if allowed == nil {
+		return distinct(p, n, subject, "base", "apache, fpm-alpine", ParseBase, nil)
+	}
+	out := distinct(p, n, subject, "base", "apache, fpm-alpine", ParseBase, func(b Base) string {
+		if slices.Contains(allowed, b) {
+			return ""
+		}
+		return fmt.Sprintf("base %s is not among the top-level bases (%s)", b, joinStrings(allowed))
+	})
+	// Keep the file's order of bases whatever the entry's order.
+	slices.SortStableFunc(out, func(a, b Base) int { return slices.Index(allowed, a) - slices.Index(allowed, b) })
+	return out
+}
+
+// distinct parses the list of what+"s" in n with parse, reporting every item that does not
+// parse, is listed twice, or that check (if any) refuses with a message.
+func distinct[T comparable](p *parser, n *yaml.Node, subject, what, example string, parse func(string) (T, error), check func(T) string) []T {
+	var out []T
+	first, _, _ := strings.Cut(example, ",")
+	for _, item := range p.list(n, subject, what+"s", example) {
+		s := p.scalar(item, subject, "a "+what, first)
 		if s == "" {
 			continue
 		}
-		b, err := ParseBase(s)
+		v, err := parse(s)
+		problem := ""
 		switch {
 		case err != nil:
-			p.add(item, subject, "%v", err)
-		case slices.Contains(out, b):
-			p.add(item, subject, "base %s is listed twice", b)
-		case allowed != nil && !slices.Contains(allowed, b):
-			p.add(item, subject, "base %s is not among the top-level bases (%s)", b, joinStrings(allowed))
-		default:
-			out = append(out, b)
+			problem = err.Error()
+		case slices.Contains(out, v):
+			problem = fmt.Sprintf("%s %v is listed twice", what, v)
+		case check != nil:
+			problem = check(v)
 		}
-	}
-	if allowed != nil {
-		// Keep the file's order of bases whatever the entry's order.
-		slices.SortStableFunc(out, func(a, b Base) int { return slices.Index(allowed, a) - slices.Index(allowed, b) })
+		if problem != "" {
+			p.add(item, subject, "%s", problem)
+			continue
+		}
+		out = append(out, v)
 	}
 	return out
 }
