@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,9 +97,9 @@ func TestCron(t *testing.T) {
 	}
 }
 
-// checkHeartbeat checks the heartbeat file after studip-cron stopped: "idle", written after
-// the last run that ended, or "running", written as the last run started (the stop came
-// during it).
+// checkHeartbeat checks the heartbeat file after studip-cron stopped: "running" when the stop
+// came during run N (studip-cron says so), written after run N-1 ended and before run N's
+// worker started (if it got that far); else "idle", written after the last run ended.
 func checkHeartbeat(t *testing.T, r *scriptRun, runs []consoleRun) {
 	t.Helper()
 	fi, err := os.Stat(r.heartbeat)
@@ -108,20 +110,25 @@ func checkHeartbeat(t *testing.T, r *scriptRun, runs []consoleRun) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	written := float64(fi.ModTime().UnixNano()) / 1e9
-	last := runs[len(runs)-1]
-	from, to, want := last.end, math.Inf(1), "idle\n"
-	if !last.ended {
-		from, to, want = float64(r.started.UnixNano())/1e9, last.start, "running\n"
-		if len(runs) > 1 {
-			from = runs[len(runs)-2].end
+	want, from, to := "idle\n", runs[len(runs)-1].end, math.Inf(1)
+	if m := stoppedRun.FindStringSubmatch(r.output.String()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		want, from = "running\n", float64(r.started.UnixNano())/1e9
+		if n >= 2 {
+			from = runs[n-2].end
+		}
+		if n <= len(runs) {
+			to = runs[n-1].start
 		}
 	}
+	written := float64(fi.ModTime().UnixNano()) / 1e9
 	// The file system's clock is coarse: it may lag a few milliseconds.
 	if string(state) != want || written < from-0.05 || written > to {
 		t.Errorf("the heartbeat says %q, written at %.3f; want %q written between %.3f and %.3f:\n%s", state, written, want, from, to, describe(runs))
 	}
 }
+
+var stoppedRun = regexp.MustCompile(`studip-cron: run ([0-9]+) stopped after`)
 
 // TestCronBadInterval: an interval that is no positive number stops studip-cron at once.
 func TestCronBadInterval(t *testing.T) {
