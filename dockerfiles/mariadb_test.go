@@ -56,8 +56,14 @@ func startMariaDB(options ...string) (*mariadb, func(), error) {
 		return nil, nil, fmt.Errorf("starting MariaDB: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	datadir := filepath.Join(dir, "data")
-	install := exec.Command(installDB, "--no-defaults", "--datadir="+datadir, "--user=root",
+	datadir, tmpdir := filepath.Join(dir, "data"), filepath.Join(dir, "tmp")
+	// A temporary directory of its own: servers sharing /tmp have been seen to lose each
+	// other's temporary tables while initialising in parallel.
+	if err := os.Mkdir(tmpdir, 0o700); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("starting MariaDB: %w", err)
+	}
+	install := exec.Command(installDB, "--no-defaults", "--datadir="+datadir, "--tmpdir="+tmpdir, "--user=root",
 		"--auth-root-authentication-method=normal", "--skip-test-db")
 	if out, err := install.CombinedOutput(); err != nil {
 		cleanup()
@@ -71,7 +77,7 @@ func startMariaDB(options ...string) (*mariadb, func(), error) {
 	srv := &mariadb{socket: filepath.Join(dir, "mysqld.sock"), port: port}
 	var log bytes.Buffer
 	cmd := exec.Command(mariadbd, append([]string{"--no-defaults", "--user=root", "--datadir=" + datadir,
-		"--socket=" + srv.socket, "--pid-file=" + filepath.Join(dir, "mysqld.pid"),
+		"--tmpdir=" + tmpdir, "--socket=" + srv.socket, "--pid-file=" + filepath.Join(dir, "mysqld.pid"),
 		"--bind-address=127.0.0.1", fmt.Sprint("--port=", port), "--skip-name-resolve",
 		// Durability is worth nothing here; speed is.
 		"--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
