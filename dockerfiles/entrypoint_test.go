@@ -39,6 +39,9 @@ func TestEntrypointInstall(t *testing.T) {
 			if got := lines(db.mustExec(t, "SELECT name FROM installed_dumps ORDER BY id")); !slices.Equal(got, c.dumps) {
 				t.Errorf("installed %v, want %v", got, c.dumps)
 			}
+			if got := db.tables(t); slices.Contains(got, unfinishedTable) {
+				t.Errorf("a finished install left %s behind: %v", unfinishedTable, got)
+			}
 			// The dumps are read as utf8mb4: the text arrives as it was written.
 			if got := db.mustExec(t, "SELECT value FROM config WHERE field = 'UNI_NAME_CLEAN'"); got != "Universität Prüfstadt 🎓" {
 				t.Errorf("UNI_NAME_CLEAN = %q", got)
@@ -71,6 +74,68 @@ func TestEntrypointInstall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unfinishedTable marks a first install that has not finished (docker-entrypoint.sh).
+const unfinishedTable = "studip_image_unfinished_install"
+
+// TestEntrypointUnfinishedInstall: a first install that stopped half-way (a dump failed, or
+// its container was stopped) leaves its marker; the next start drops what it left, views and
+// tables with foreign keys alike, and installs again.
+func TestEntrypointUnfinishedInstall(t *testing.T) {
+	want := []string{"studip-base-installation.sql", "studip-root-user.sql"}
+	t.Run("a dump failed", func(t *testing.T) {
+		t.Parallel()
+		db := newDatabase(t)
+		root := newTree(t, treeSpec{layout: "6"})
+		log := fixtureLog(t)
+		writeFile(t, filepath.Join(root, "db/studip-root-user.sql"), "THIS IS NOT SQL;\n")
+		out, code := entrypoint(t, root, db, log)
+		if code == 0 {
+			t.Fatalf("exit code 0 with a broken dump")
+		}
+		mustContain(t, out, "installing db/studip-root-user.sql into database "+db.name+" failed; the next start drops the partial installation")
+		if got := db.tables(t); !slices.Contains(got, unfinishedTable) {
+			t.Fatalf("the failed install left no %s: %v", unfinishedTable, got)
+		}
+
+		copyFile(t, "testdata/db6/studip-root-user.sql", filepath.Join(root, "db/studip-root-user.sql"))
+		out, code = entrypoint(t, root, db, log)
+		if code != 0 {
+			t.Fatalf("the start after the failed one: exit code %d", code)
+		}
+		mustContain(t, out, "!!! AN EARLIER INSTALL DID NOT FINISH: database "+db.name+" holds the 5 tables of a first install", finalCommandRan)
+		if got := lines(db.mustExec(t, "SELECT name FROM installed_dumps ORDER BY id")); !slices.Equal(got, want) {
+			t.Errorf("installed %v, want %v", got, want)
+		}
+		if got := db.tables(t); slices.Contains(got, unfinishedTable) {
+			t.Errorf("%s is still there: %v", unfinishedTable, got)
+		}
+	})
+	t.Run("stopped half-way", func(t *testing.T) {
+		t.Parallel()
+		db := newDatabase(t)
+		// What a stopped install may leave: a table referenced by a foreign key (it sorts
+		// first, so the drop needs the checks off), a view, a name that needs quoting.
+		db.mustExec(t, "CREATE TABLE "+unfinishedTable+" (started TIMESTAMP);"+
+			"CREATE TABLE installed_dumps (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL);"+
+			"INSERT INTO installed_dumps (name) VALUES ('from the stopped install');"+
+			"CREATE TABLE a_parent (id INT PRIMARY KEY) ENGINE=InnoDB;"+
+			"CREATE TABLE b_child (parent INT, FOREIGN KEY (parent) REFERENCES a_parent (id)) ENGINE=InnoDB;"+
+			"CREATE VIEW c_view AS SELECT id FROM a_parent;"+
+			"CREATE TABLE `odd ``name` (x INT)")
+		out, code := entrypoint(t, newTree(t, treeSpec{layout: "6"}), db, fixtureLog(t))
+		if code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+		mustContain(t, out, "holds the 6 tables of a first install that stopped half-way", "dropping them and installing again", "installed Stud.IP into database")
+		if got, want := db.tables(t), []string{"auth_user_md5", "config", "installed_dumps", "schema_version"}; !slices.Equal(got, want) {
+			t.Errorf("tables after the new install: %v, want %v", got, want)
+		}
+		if got := lines(db.mustExec(t, "SELECT name FROM installed_dumps ORDER BY id")); !slices.Equal(got, want) {
+			t.Errorf("installed %v, want %v", got, want)
+		}
+	})
 }
 
 // TestEntrypointMigrations runs the entrypoint with and without AUTO_MIGRATE, with migrations
@@ -283,6 +348,27 @@ func TestEntrypointConcurrentStarts(t *testing.T) {
 			checkNoOverlap(t, consoleRuns(t, log), 2)
 		})
 	}
+}
+
+// TestEntrypointLockOutlivesWaitTimeout: on a server that closes connections idle for a second,
+// the setup lock still holds through a migration that takes three: the second container waits.
+func TestEntrypointLockOutlivesWaitTimeout(t *testing.T) {
+	t.Parallel()
+	db := newDatabaseOn(t, startServer(t, "--wait-timeout=1", "--interactive-timeout=1"))
+	log := fixtureLog(t)
+	root := newTree(t, treeSpec{layout: "6", migrations: []string{"004_slow.sql"}, imageLayout: true})
+	runs := []*scriptRun{
+		startEntrypoint(t, root, db, log, "AUTO_MIGRATE=1"),
+		startEntrypoint(t, root, db, log, "AUTO_MIGRATE=1"),
+	}
+	for _, r := range runs {
+		if code := r.wait(); code != 0 {
+			t.Errorf("exit code %d", code)
+		}
+		mustContain(t, r.output.String(), "released the setup lock")
+		mustNotContain(t, r.output.String(), "LOST THE SETUP LOCK")
+	}
+	checkNoOverlap(t, consoleRuns(t, log), 2)
 }
 
 // checkNoOverlap checks that the migrations ran want times, to their end, one after the other.

@@ -214,6 +214,12 @@ func newDatabaseOn(t *testing.T, srv *mariadb) *database {
 	return db
 }
 
+// tables lists the database's tables and views, sorted.
+func (db *database) tables(t *testing.T) []string {
+	t.Helper()
+	return lines(db.mustExec(t, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"))
+}
+
 // mustExec runs SQL in the test's database.
 func (db *database) mustExec(t *testing.T, sql string) string {
 	t.Helper()

@@ -225,16 +225,31 @@ lock_open() {
     exec 8>"$tmp/lock.in" 9<"$tmp/lock.out"
     # A write to a connection that died must fail, not kill this shell.
     trap '' PIPE
+    # The connection idles while the dumps and migrations run on others; a server closes
+    # connections idle longer than wait_timeout (some are set to minutes), and the lock with
+    # them. This one may idle for as long as the server allows (a year).
+    lock_query "SET SESSION wait_timeout = 31536000; SELECT 1"
 }
 
 # lock_query SQL: runs SQL on the lock's connection; its one-line answer lands in lock_answer.
 lock_query() {
     if ! printf '%s;\n' "$1" >&8 || ! IFS= read -r lock_answer <&9; then
-        studip_fail "querying database $MYSQL_DATABASE: the connection ended: $(cat "$tmp/lock.err")"
+        studip_fail "querying database $MYSQL_DATABASE: the connection ended: $(lock_error)"
     fi
 }
 
+# lock_error: the client's last error on the lock's connection (it also echoes the statement).
+lock_error() {
+    grep '^ERROR' "$tmp/lock.err" | tail -n 1 | grep . || echo "the client exited"
+}
+
 lock_close() {
+    if printf '%s;\n' "SELECT RELEASE_LOCK($lock_name)" >&8 && IFS= read -r lock_answer <&9 && [ "$lock_answer" = 1 ]; then
+        studip_log "released the setup lock"
+    else
+        alarm warning "LOST THE SETUP LOCK of database $MYSQL_DATABASE" \
+            "its connection ended during the setup ($(lock_error)); another container may have set up at the same time"
+    fi
     exec 8>&- 9<&-
     wait "$lock_pid" || :
     trap - PIPE
@@ -272,15 +287,33 @@ need_dump() {
     dumps="$dumps $1"
 }
 
+# A first install that does not finish (its container is stopped, or a dump fails) leaves this
+# table beside the partial one. The next start, under the same lock, finds it: no site has run
+# on those tables, so it drops them and installs again.
+unfinished_table=studip_image_unfinished_install
+
 install_dumps() {
     choose_dumps
+    lock_query "CREATE TABLE $unfinished_table (started TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)
+        COMMENT 'Stud.IP image: a first install is running or did not finish; the next start installs again'; SELECT 1"
     for dump in $dumps; do
         studip_log "installing $dump"
         db <"$STUDIP_ROOT/$dump" ||
-            studip_fail "installing $dump into database $MYSQL_DATABASE failed; it now holds a partial" \
-                "installation: drop its tables before the next start"
+            studip_fail "installing $dump into database $MYSQL_DATABASE failed; the next start drops" \
+                "the partial installation and installs again"
     done
+    lock_query "DROP TABLE $unfinished_table; SELECT 1"
     studip_log "installed Stud.IP into database $MYSQL_DATABASE"
+}
+
+# drop_unfinished_install: drops every table and view of the database, the marker last, so that
+# an interrupted drop is taken up again by the next start.
+drop_unfinished_install() {
+    lock_query "SET SESSION group_concat_max_len = 16777216; SELECT 1"
+    lock_query "SELECT GROUP_CONCAT(IF(TABLE_TYPE = 'VIEW', 'DROP VIEW ', 'DROP TABLE '), '\`', REPLACE(TABLE_NAME, '\`', '\`\`'), '\`'
+        ORDER BY TABLE_NAME = '$unfinished_table', TABLE_NAME SEPARATOR '; ')
+        FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+    lock_query "SET SESSION FOREIGN_KEY_CHECKS = 0; $lock_answer; SET SESSION FOREIGN_KEY_CHECKS = 1; SELECT 1"
 }
 
 run_migrations() {
@@ -309,10 +342,11 @@ migration_hint() {
 
 setup_database() {
     lock_open
+    lock_name="CONCAT('studip-setup.', DATABASE())"
     # The first try does not wait, so that the log says why this start pauses.
     lock_wait=0
     while :; do
-        lock_query "SELECT GET_LOCK(CONCAT('studip-setup.', DATABASE()), $lock_wait)"
+        lock_query "SELECT GET_LOCK($lock_name, $lock_wait)"
         case $lock_answer in
             1) break ;;
             0) studip_log "waiting for another container that is setting up database $MYSQL_DATABASE" ;;
@@ -321,13 +355,23 @@ setup_database() {
         lock_wait=10
     done
     studip_log "holding the setup lock of database $MYSQL_DATABASE"
-    lock_query "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+    tab=$(printf '\t')
+    lock_query "SELECT COUNT(*), COUNT(NULLIF(TABLE_NAME = '$unfinished_table', 0))
+        FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+    tables=${lock_answer%%"$tab"*} unfinished=${lock_answer#*"$tab"}
     installed=
-    if [ "$lock_answer" = 0 ]; then
+    if [ "$unfinished" != 0 ]; then
+        alarm warning "AN EARLIER INSTALL DID NOT FINISH" "database $MYSQL_DATABASE holds the $tables tables of" \
+            "a first install that stopped half-way ($unfinished_table is there); no site has run on them:" \
+            "dropping them and installing again"
+        drop_unfinished_install
+        install_dumps
+        installed=1
+    elif [ "$tables" = 0 ]; then
         install_dumps
         installed=1
     else
-        studip_log "database $MYSQL_DATABASE has $lock_answer tables: installing nothing"
+        studip_log "database $MYSQL_DATABASE has $tables tables: installing nothing"
     fi
     if [ -n "$auto_migrate" ]; then
         run_migrations
@@ -335,7 +379,6 @@ setup_database() {
         migration_hint
     fi
     lock_close
-    studip_log "released the setup lock"
 }
 
 # --- main --------------------------------------------------------------------------------
