@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"gitlab.studip.de/studip/docker/internal/daggertest"
+	"gitlab.studip.de/studip/docker/internal/testutil"
 	"gitlab.studip.de/studip/docker/pipelines"
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
@@ -98,9 +99,8 @@ func tree(t *testing.T, img *daggertest.Node) (*daggertest.Node, string) {
 // A local checkout is read with its own .gitignore and without .git: that drops a working
 // copy's build output, dependencies and private files, and keeps Stud.IP's vendor/.
 func TestLocalSource(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("needs git, which stands in for the engine's .gitignore matching")
-	}
+	// git stands in for the engine's .gitignore matching.
+	testutil.LookTool(t, "git", "apt-get install git")
 	checkout := t.TempDir()
 	files := []struct {
 		path string

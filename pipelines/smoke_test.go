@@ -11,16 +11,24 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // The smoke-test scripts run here with this machine's sh and php, against a stand-in for the
 // image's studip-healthcheck and a local server that behaves like Stud.IP.
 
+// need finds a tool the test needs: without it the test is skipped, or fails under CI=true.
 func need(t *testing.T, tool string) {
 	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Skipf("needs %s on PATH (see the README for the test tools)", tool)
-	}
+	testutil.LookTool(t, tool, installHint[tool])
+}
+
+// installHint says how to install each tool that need looks for (as .ci/run does).
+var installHint = map[string]string{
+	"php":        "apt-get install php8.2-cli",
+	"sh":         "apt-get install dash",
+	"shellcheck": "apt-get install shellcheck",
 }
 
 // script runs one of the smoke scripts with interpreter and reports its exit code and output.
