@@ -185,7 +185,8 @@ db() {
 
 wait_for_database() {
     studip_log "waiting up to $db_wait s for database $MYSQL_DATABASE at $MYSQL_HOST:$db_port"
-    deadline=$(($(date +%s) + db_wait))
+    # date counts whole seconds: one more, so that the wait is never shorter than db_wait.
+    deadline=$(($(date +%s) + db_wait + 1))
     while ! error=$(db --connect-timeout=3 --execute='SELECT 1' 2>&1 >/dev/null); do
         case $error in
             # Wrong credentials or database: waiting will not help.
