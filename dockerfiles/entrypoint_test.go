@@ -247,6 +247,8 @@ func TestEntrypointErrors(t *testing.T) {
 			return append(without("MYSQL_PASSWORD")(db), "MYSQL_PASSWORD_FILE=/nonexistent/secret")
 		}, want: "reading MYSQL_PASSWORD_FILE: /nonexistent/secret is not a readable file"},
 		{name: "flag neither true nor false", tree: treeSpec{layout: "6"}, env: with("DEMO_DATA=maybe"), want: "reading DEMO_DATA: 'maybe' is neither true"},
+		{name: "a flag of the configuration, mistyped", tree: treeSpec{layout: "6"}, env: with("AUTO_PROXY=ja"), want: "reading AUTO_PROXY: 'ja' is neither true"},
+		{name: "caching flag mistyped", tree: treeSpec{layout: "6"}, env: with("STUDIP_CACHING_ENABLE=enabled"), want: "reading STUDIP_CACHING_ENABLE: 'enabled' is neither true"},
 		{name: "port not a number", tree: treeSpec{layout: "6"}, env: with("MYSQL_PORT=db"), want: "reading MYSQL_PORT: 'db' is not a whole number"},
 		{
 			name: "database unreachable", tree: treeSpec{layout: "6"}, env: with(fmt.Sprint("MYSQL_PORT=", closedPort), "STUDIP_DB_WAIT=2"),

@@ -54,6 +54,9 @@ check_environment() {
     if studip_flag DEMO_DATA; then demo_data=1; fi
     if studip_flag AUTO_MIGRATE; then auto_migrate=1; fi
     if studip_flag STUDIP_MIGRATE_STRICT; then migrate_strict=1; fi
+    # Read by config_local.inc.php, which would take a typo for off: checked here.
+    studip_flag AUTO_PROXY || :
+    studip_flag STUDIP_CACHING_ENABLE || :
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
 }
 
