@@ -19,12 +19,12 @@ import (
 //go:embed smoke
 var smokeFS embed.FS
 
-// extensions are the PHP extensions every image must load: Stud.IP's
-// config/studip-requirements.php (ldap included, for its LDAP user management) and
-// composer.json's ext-* entries.
+// extensions are the PHP extensions every image must load, as `php -m` names them: Stud.IP's
+// config/studip-requirements.php (ldap included, for its LDAP user management),
+// composer.json's ext-* entries, and what the images add for speed (OPcache).
 var extensions = []string{
-	"curl", "dom", "ftp", "gd", "gettext", "iconv", "json", "ldap", "mbstring", "mysqli",
-	"mysqlnd", "pcre", "PDO", "pdo_mysql", "session", "xml", "xsl", "zip",
+	"curl", "dom", "ftp", "gd", "gettext", "iconv", "intl", "json", "ldap", "mbstring", "mysqli",
+	"mysqlnd", "pcre", "PDO", "pdo_mysql", "session", "xml", "xsl", "Zend OPcache", "zip",
 }
 
 // coverageDriver is what a test image adds to the extensions.

@@ -65,8 +65,8 @@ func TestSmokeTest(t *testing.T) {
 				cmd := strings.Join(args, " ")
 				if args[0] == "sh" && args[1] == "/smoke/php-extensions.sh" {
 					cmd = "sh /smoke/php-extensions.sh"
-					if !slices.Contains(args, "ldap") || !slices.Contains(args, "pdo_mysql") {
-						t.Errorf("the extensions check leaves out ldap or pdo_mysql: %q", args)
+					if !slices.Contains(args, "ldap") || !slices.Contains(args, "pdo_mysql") || !slices.Contains(args, "Zend OPcache") {
+						t.Errorf("the extensions check leaves out ldap, pdo_mysql or Zend OPcache: %q", args)
 					}
 				}
 				got = append(got, cmd)

@@ -71,6 +71,7 @@ func TestPHPExtensions(t *testing.T) {
 		want     string // in stdout, or stderr on failure
 	}{
 		{name: "all loaded, any case", args: []string{"json", "pcre", "pdo"}, want: "PHP extensions present: json pcre pdo"},
+		{name: "a name with a space", args: []string{"json", "Zend OPcache"}, want: "PHP extensions present: json Zend OPcache"},
 		{name: "some missing", args: []string{"json", "no_such_ext", "nor_this"}, wantCode: 1,
 			want: "PHP extensions missing: no_such_ext nor_this"},
 	}
