@@ -15,6 +15,7 @@ import (
 var checkCases = map[string]string{
 	"bad-node":               `testdata/check/bad-node.yaml:8: entry 6.0.3: node "v22" is not a Node major version, e.g. node: "22"`,
 	"bad-php":                `testdata/check/bad-php.yaml:7: entry 6.0.3: php "8" is not a PHP minor version, e.g. php: "8.3"`,
+	"old-php":                `testdata/check/old-php.yaml:7: entry 5.4.11: php "7.3" is older than 7.4, the oldest PHP the runtime Dockerfiles build (dockerfiles/common/build-php-extensions.sh)`,
 	"bad-ref":                `testdata/check/bad-ref.yaml:7: entry 6.0.3: ref "--upload-pack=evil" is not a git branch, tag or commit, e.g. ref: v6.0.3`,
 	"bad-repository":         `testdata/check/bad-repository.yaml:1: repository "docker.io/studip/studip:latest" is not an image repository without tag, e.g. repository: docker.io/studip/studip`,
 	"bad-source":             `testdata/check/bad-source.yaml:2: source "gitlab.studip.de/studip/studip" is not a git URL, e.g. source: https://gitlab.studip.de/studip/studip.git`,

@@ -43,6 +43,10 @@ func (p Platform) String() string {
 	return p.OS + "/" + p.Arch + "/" + p.Variant
 }
 
+// OldestPHP is the oldest PHP minor the runtime Dockerfiles build: their gd options
+// (--with-jpeg, --with-freetype) came with PHP 7.4.
+const OldestPHP = "7.4"
+
 // Platforms is the allow-list of platforms: those the official php images are published for
 // and that the node and mariadb images also provide.
 var Platforms = []Platform{

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
 )
 
@@ -369,6 +370,9 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	}
 	if v := keys["php"]; v != nil {
 		e.PHP = p.matching(v, subject, "php", `"8.3"`, phpSyntax, "a PHP minor version")
+		if e.PHP != "" && semver.Compare("v"+e.PHP, "v"+OldestPHP) < 0 {
+			p.add(v, subject, "php %q is older than %s, the oldest PHP the runtime Dockerfiles build (dockerfiles/common/build-php-extensions.sh)", e.PHP, OldestPHP)
+		}
 	}
 	if v := keys["node"]; v != nil {
 		e.Node = p.matching(v, subject, "node", `"22"`, nodeSyntax, "a Node major version")

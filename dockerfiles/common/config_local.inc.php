@@ -5,7 +5,7 @@
  *
  * Every value comes from the container's environment (see the README, "Image contents").
  * Stud.IP loads this file after config_defaults.inc.php, so what is set here wins.
- * Keep it valid for PHP 7.2: the Stud.IP 5.4 images run that old a PHP.
+ * Keep it valid for PHP 7.4: the Stud.IP 5.4 images run that old a PHP.
  */
 
 // getenv() gives false for an unset variable: an empty value counts as unset too.
