@@ -27,7 +27,7 @@ func addPlanFlags(fs *pflag.FlagSet) *planFlags {
 	addFileFlag(fs, &pf.file)
 	fs.StringSliceVar(&pf.versions, "version", nil, "only this minor line (6.0), version (6.0.3), nightly, tests or tests-phpM.m; repeatable")
 	fs.StringSliceVar(&pf.bases, "base", nil, "only this base (apache, fpm-alpine); repeatable")
-	fs.StringSliceVar(&pf.platforms, "platform", nil, "only this platform (linux/amd64, linux/arm64); repeatable")
+	fs.StringSliceVar(&pf.platforms, "platform", nil, "only this platform, e.g. linux/arm64; repeatable")
 	return pf
 }
 

@@ -44,7 +44,7 @@ func TestUsage(t *testing.T) {
 		{name: "bad platform", args: []string{"plan", "-f", "testdata/versions.yaml", "--platform", "arm64"}, wantCode: 2,
 			wantErr: `ci plan: --platform: platform "arm64" is not os/arch[/variant], e.g. linux/amd64`},
 		{name: "filter matching nothing", args: []string{"plan", "-f", "testdata/versions.yaml", "--version", "5.3"}, wantCode: 2,
-			wantErr: "ci plan: --version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests-php8.4, tests-php8.3, tests-php8.2, tests-php7.4)"},
+			wantErr: "ci plan: --version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.4, tests-php8.3, tests-php8.2, tests-php7.4)"},
 		{name: "missing file", args: []string{"plan", "-f", "testdata/nope.yaml"}, wantCode: 1,
 			wantErr: "ci plan: reading versions file: open testdata/nope.yaml: no such file or directory"},
 		{name: "bad SOURCE_DATE_EPOCH", args: []string{"plan", "-f", "testdata/versions.yaml"}, wantCode: 2,

@@ -79,6 +79,9 @@ func (t Target) matchesVersion(v string) bool {
 func (p *Plan) versionNames() []string {
 	var names []string
 	for _, t := range p.Targets {
+		if t.Channel == Tests && !slices.Contains(names, "tests") {
+			names = append(names, "tests")
+		}
 		name := t.Minor
 		if name == "" {
 			name = t.Name
