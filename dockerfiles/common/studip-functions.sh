@@ -65,10 +65,11 @@ studip_exec_console() {
     set -- php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
     if [ "$(id -u)" != 0 ]; then
         exec "$@"
-    elif command -v setpriv >/dev/null 2>&1; then
-        exec setpriv --reuid="$studip_web_user" --regid="$studip_web_user" --init-groups -- "$@"
+    # su-exec first: Alpine's setpriv is busybox's, which has no --reuid.
     elif command -v su-exec >/dev/null 2>&1; then
         exec su-exec "$studip_web_user" "$@"
+    elif command -v setpriv >/dev/null 2>&1; then
+        exec setpriv --reuid="$studip_web_user" --regid="$studip_web_user" --init-groups -- "$@"
     fi
-    studip_fail "running $studip_cli as $studip_web_user: neither setpriv nor su-exec is installed"
+    studip_fail "running $studip_cli as $studip_web_user: neither su-exec nor setpriv is installed"
 }
