@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,6 +131,7 @@ func mustRead(t *testing.T, path string) string {
 // scriptRun is one run of one of the images' scripts.
 type scriptRun struct {
 	t         *testing.T
+	name      string // the script, below common/
 	cmd       *exec.Cmd
 	output    *testutil.Buffer // stdout and stderr, as a container's log has them
 	stderr    *testutil.Buffer
@@ -153,16 +155,24 @@ func startScript(t *testing.T, env []string, secrets []string, script string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRun{t: t, output: &testutil.Buffer{}, stderr: &testutil.Buffer{}, secrets: secrets, done: make(chan struct{}),
+	r := &scriptRun{t: t, name: script, output: &testutil.Buffer{}, stderr: &testutil.Buffer{}, secrets: secrets, done: make(chan struct{}),
 		// Parallel tests must not share the default /tmp/studip-cron.heartbeat.
 		heartbeat: filepath.Join(t.TempDir(), "studip-cron.heartbeat")}
-	r.cmd = exec.CommandContext(withTimeout(t), abs, args...)
-	r.cmd.Env = append([]string{
+	env = append([]string{
 		// The images' scripts, and a stand-in for the apache image's server.
 		"PATH=" + filepath.Dir(abs) + ":" + fakeApache + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
 		"STUDIP_CONFIG_TEMPLATE=" + filepath.Join(filepath.Dir(abs), "config_local.inc.php"),
 		"STUDIP_CRON_HEARTBEAT=" + r.heartbeat,
 	}, env...)
+	if busyboxMode && isShellScript(t, abs) {
+		// As the fpm-alpine image runs it: its /bin/sh is busybox (here it is dash).
+		bb := busyboxSetup(t)
+		r.cmd = exec.CommandContext(withTimeout(t), bb.busybox, append([]string{"sh", abs}, args...)...)
+		env = append(env, "PATH="+bb.path(t, lastPath(env)))
+	} else {
+		r.cmd = exec.CommandContext(withTimeout(t), abs, args...)
+	}
+	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.output, io.MultiWriter(r.output, r.stderr)
 	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
@@ -187,7 +197,7 @@ func (r *scriptRun) wait() int {
 		}
 	}
 	// Shown when the test fails or runs with -v.
-	r.t.Logf("output of %s (exit code %d, %v):\n%s", filepath.Base(r.cmd.Path), exitCode(r.err), r.elapsed.Round(time.Millisecond), out)
+	r.t.Logf("output of %s (exit code %d, %v):\n%s", r.name, exitCode(r.err), r.elapsed.Round(time.Millisecond), out)
 	return exitCode(r.err)
 }
 
@@ -320,4 +330,214 @@ func describe(runs []consoleRun) string {
 		fmt.Fprintf(&b, "%s %.3f-%.3f uid %d status %d\n", r.command, r.start, r.end, r.uid, r.status)
 	}
 	return b.String()
+}
+
+// --- busybox mode --------------------------------------------------------------------------
+
+// busyboxModeVar=1 puts the tests in busybox mode: startScript runs the images' shell scripts
+// as the fpm-alpine image does, with busybox's ash and applets (busybox grep, sed, find, ...)
+// instead of Debian's dash and GNU tools. TestScriptsUnderBusybox runs the script tests so.
+const busyboxModeVar = "STUDIP_TEST_BUSYBOX"
+
+var busyboxMode = os.Getenv(busyboxModeVar) == "1"
+
+// systemOwn says which of busybox's applets stay the system's tools in busybox mode, since
+// the fpm-alpine image has them from packages of their own.
+func systemOwn(applet string) bool {
+	switch {
+	// Not applets of today's busybox; kept out so that no busybox can stand in for the PHP
+	// of the image or the fixtures, or for the mariadb-client package.
+	case strings.HasPrefix(applet, "php"), strings.HasPrefix(applet, "mariadb"), strings.HasPrefix(applet, "mysql"):
+		return true
+	// The official PHP images install tar and xz; the images add su-exec.
+	case applet == "tar", applet == "xz", applet == "su-exec":
+		return true
+	// The scripts drop root with su-exec where it is installed (fpm-alpine) and else with
+	// util-linux's setpriv (apache). Alpine's busybox has a setpriv applet too, without
+	// --reuid: TestConsoleDropsRoot checks that su-exec comes first. No package here has
+	// su-exec, so busybox mode keeps util-linux's setpriv, the scripts' fallback.
+	case applet == "setpriv":
+		return true
+	}
+	return false
+}
+
+// busyboxDirs is busybox mode's PATH: made once per test binary in $TMPDIR, which
+// TestScriptsUnderBusybox gives the binary and removes (a run by hand leaves it behind).
+type busyboxDirs struct {
+	busybox string // the binary
+	// First on PATH: sh, and a shim for each of the images' shell scripts that runs it with
+	// busybox sh. A script that the entrypoint execs by name (studip-cron) would otherwise run
+	// with its shebang's /bin/sh, which the kernel takes from the file system, not from PATH:
+	// dash here, busybox on Alpine.
+	shims   string
+	applets string // a link to busybox for each applet but the systemOwn ones
+}
+
+var (
+	busyboxOnce sync.Once
+	busyboxDir  busyboxDirs
+	busyboxErr  error
+)
+
+func busyboxSetup(t *testing.T) busyboxDirs {
+	t.Helper()
+	// Resolved, as lookIn resolves what PATH finds (/bin is a link to /usr/bin on Debian).
+	busybox, err := filepath.EvalSymlinks(lookTool(t, "busybox"))
+	if err == nil {
+		busybox, err = filepath.Abs(busybox)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	busyboxOnce.Do(func() { busyboxDir, busyboxErr = makeBusyboxDirs(busybox) })
+	if busyboxErr != nil {
+		t.Fatalf("preparing busybox mode: %v", busyboxErr)
+	}
+	return busyboxDir
+}
+
+func makeBusyboxDirs(busybox string) (busyboxDirs, error) {
+	dir, err := os.MkdirTemp("", "studip-busybox-")
+	if err != nil {
+		return busyboxDirs{}, err
+	}
+	d := busyboxDirs{busybox: busybox, shims: filepath.Join(dir, "shims"), applets: filepath.Join(dir, "applets")}
+	// 0755: the console, run as the web server's user, inherits the PATH.
+	for _, sub := range []string{dir, d.shims, d.applets} {
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return d, err
+		}
+		if err := os.Chmod(sub, 0o755); err != nil {
+			return d, err
+		}
+	}
+	list, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		return d, fmt.Errorf("busybox --list: %w", err)
+	}
+	for _, applet := range strings.Fields(string(list)) {
+		if !systemOwn(applet) {
+			if err := os.Symlink(busybox, filepath.Join(d.applets, applet)); err != nil {
+				return d, err
+			}
+		}
+	}
+	if err := os.Symlink(busybox, filepath.Join(d.shims, "sh")); err != nil {
+		return d, err
+	}
+	common, err := filepath.Abs("common")
+	if err != nil {
+		return d, err
+	}
+	entries, err := os.ReadDir(common)
+	if err != nil {
+		return d, err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		script := filepath.Join(common, e.Name())
+		if sh, err := hasShShebang(script); err != nil {
+			return d, err
+		} else if !sh {
+			continue
+		}
+		if strings.ContainsAny(busybox+script, "'\n") {
+			return d, fmt.Errorf("cannot quote %s or %s for a shim", busybox, script)
+		}
+		shim := fmt.Sprintf("#!%s sh\nexec '%s' sh '%s' \"$@\"\n", busybox, busybox, script)
+		if err := os.WriteFile(filepath.Join(d.shims, e.Name()), []byte(shim), 0o755); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// hasShShebang tells a shell script of the images from their PHP one (studip-healthcheck).
+func hasShShebang(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	first, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	return first == "#!/bin/sh\n", nil
+}
+
+func isShellScript(t *testing.T, path string) bool {
+	t.Helper()
+	sh, err := hasShShebang(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+// systemDirs are where busybox mode's applets go in front of: after the scripts' own
+// directory and the fixtures'.
+var systemDirs = map[string]bool{"/usr/local/sbin": true, "/usr/local/bin": true, "/usr/sbin": true, "/usr/bin": true, "/sbin": true, "/bin": true}
+
+// path makes a script's PATH one of busybox mode, and checks that it finds busybox's tools,
+// the shims, and none of busybox for the tools the images have from packages.
+func (d busyboxDirs) path(t *testing.T, path string) string {
+	t.Helper()
+	dirs := []string{d.shims}
+	inserted := false
+	for _, dir := range filepath.SplitList(path) {
+		if systemDirs[dir] && !inserted {
+			dirs, inserted = append(dirs, d.applets), true
+		}
+		dirs = append(dirs, dir)
+	}
+	if !inserted {
+		dirs = append(dirs, d.applets)
+	}
+	path = strings.Join(dirs, string(filepath.ListSeparator))
+	for _, tool := range []string{"sh", "grep", "sed", "find", "stat", "date", "tail", "chown", "mkfifo", "setpriv", "php", "mariadb", "studip-cron"} {
+		got := lookIn(path, tool)
+		want := d.busybox
+		switch {
+		case tool == "studip-cron":
+			want = filepath.Join(d.shims, tool)
+		case systemOwn(tool):
+			if got == d.busybox {
+				t.Fatalf("busybox mode: PATH %s finds busybox for %s", path, tool)
+			}
+			continue
+		}
+		if got != want {
+			t.Fatalf("busybox mode: PATH %s finds %q for %s, want %s", path, got, tool, want)
+		}
+	}
+	return path
+}
+
+// lookIn finds a command in path as a shell would, with its links resolved ("" if none).
+func lookIn(path, name string) string {
+	for _, dir := range filepath.SplitList(path) {
+		file := filepath.Join(dir, name)
+		if fi, err := os.Stat(file); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			if resolved, err := filepath.EvalSymlinks(file); err == nil {
+				return resolved
+			}
+			return file
+		}
+	}
+	return ""
+}
+
+// lastPath is the PATH that a process with the environment env gets (os/exec keeps the last).
+func lastPath(env []string) string {
+	path := ""
+	for _, kv := range env {
+		if value, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = value
+		}
+	}
+	return path
 }

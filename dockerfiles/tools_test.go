@@ -9,6 +9,7 @@ import (
 // installHint says how to get each tool the tests run, and each file of one they load.
 var installHint = map[string]string{
 	"apache2":    "apt-get install apache2-bin",
+	"busybox":    "apt-get install busybox",
 	"cgi-fcgi":   "apt-get install libfcgi-bin",
 	"mariadbd":   "apt-get install mariadb-server",
 	"mariadb":    "apt-get install mariadb-client",
