@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // scriptTests are the tests that run the images' shell scripts, which TestScriptsUnderBusybox
@@ -27,7 +29,7 @@ func TestScriptsUnderBusybox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the script tests run once more under busybox")
 	}
-	lookTool(t, "busybox")
+	testutil.LookTool(t, "busybox")
 	t.Parallel()
 	// The child's temporary files (busybox mode's PATH, its MariaDB, the fixture trees) go
 	// with this directory, which the web server's user must be able to enter.
@@ -126,7 +128,7 @@ func TestConsoleDropsRoot(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			busybox := lookTool(t, "busybox")
+			busybox := testutil.LookTool(t, "busybox")
 			bin := t.TempDir()
 			// id says root, whoever runs the test.
 			c.tools["id"] = "echo 0"

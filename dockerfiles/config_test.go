@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // phpIni writes the PHP settings of the images into a new directory: php.ini-production,
@@ -31,7 +33,7 @@ func phpIni(t *testing.T, withImageIni bool) (ini, scanDir string) {
 // runPHP runs a PHP script as the images would (phpIni), with the given environment.
 func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) string {
 	t.Helper()
-	php := lookTool(t, "php")
+	php := testutil.LookTool(t, "php")
 	ini, scan := phpIni(t, withImageIni)
 	cmd := exec.Command(php, append([]string{"-c", ini}, args...)...)
 	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, env...)
@@ -167,7 +169,7 @@ func TestFPMPool(t *testing.T) {
 
 // TestShellcheck runs shellcheck on every shell script under dockerfiles/, fixtures included.
 func TestShellcheck(t *testing.T) {
-	shellcheck := lookTool(t, "shellcheck")
+	shellcheck := testutil.LookTool(t, "shellcheck")
 	var scripts []string
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Type()&os.ModeSymlink != 0 {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // stopWithin sends the signal and checks that the script ends with exit code 0 in time.
@@ -69,7 +71,7 @@ func TestCron(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			lookTool(t, "php")
+			testutil.LookTool(t, "php")
 			root := newTree(t, c.tree)
 			log := fixtureLog(t)
 			if c.failRun {

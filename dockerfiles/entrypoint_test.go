@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // TestEntrypointInstall starts a container's entrypoint on an empty database, then again on
@@ -446,7 +448,7 @@ func TestEntrypointOtherCommands(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			if c.tool != "" {
-				lookTool(t, c.tool)
+				testutil.LookTool(t, c.tool)
 			}
 			root := tempDir(t, 0o755)
 			r := startScript(t, []string{"STUDIP_ROOT=" + root}, nil, "docker-entrypoint.sh", c.args...)

@@ -383,7 +383,7 @@ var (
 func busyboxSetup(t *testing.T) busyboxDirs {
 	t.Helper()
 	// Resolved, as lookIn resolves what PATH finds (/bin is a link to /usr/bin on Debian).
-	busybox, err := filepath.EvalSymlinks(lookTool(t, "busybox"))
+	busybox, err := filepath.EvalSymlinks(testutil.LookTool(t, "busybox"))
 	if err == nil {
 		busybox, err = filepath.Abs(busybox)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // healthcheck runs studip-healthcheck with the environment and arguments, to its end, and
@@ -19,7 +21,7 @@ import (
 // HEALTHCHECK allows.
 func healthcheck(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
-	lookTool(t, "php")
+	testutil.LookTool(t, "php")
 	r := startScript(t, env, nil, "studip-healthcheck", args...)
 	code := r.wait()
 	if r.elapsed > 9500*time.Millisecond {

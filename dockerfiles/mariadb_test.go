@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // One MariaDB server serves every test of the package; each test gets its own database and
@@ -152,8 +154,8 @@ func (s *mariadb) exec(sql string) (string, error) {
 // where there is none.
 func needServer(t *testing.T) *mariadb {
 	t.Helper()
-	lookTool(t, "mariadbd")
-	lookTool(t, "mariadb")
+	testutil.LookTool(t, "mariadbd")
+	testutil.LookTool(t, "mariadb")
 	if serverErr != nil {
 		t.Fatal(serverErr)
 	}

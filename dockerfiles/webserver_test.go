@@ -105,7 +105,7 @@ listen = %s
 // the body of a 200 answer.
 func fcgiGet(t *testing.T, address, script string) string {
 	t.Helper()
-	cmd := exec.Command(lookTool(t, "cgi-fcgi"), "-bind", "-connect", address)
+	cmd := exec.Command(testutil.LookTool(t, "cgi-fcgi"), "-bind", "-connect", address)
 	cmd.Env = []string{"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET", "SERVER_PROTOCOL=HTTP/1.1",
 		"SCRIPT_FILENAME=" + script, "SCRIPT_NAME=/" + filepath.Base(script), "QUERY_STRING="}
 	out, err := cmd.CombinedOutput()
@@ -140,7 +140,7 @@ func TestFPMServer(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			fpm := lookTool(t, phpFPM)
+			fpm := testutil.LookTool(t, phpFPM)
 			root := webTree(t)
 			ini, scan := phpIni(t, c.imageIni)
 			address := closedAddress(t) // for php-fpm to listen on
@@ -248,8 +248,8 @@ func get(t *testing.T, address, path string) (*http.Response, string) {
 // and studip-healthcheck judges the real server.
 func TestApacheServer(t *testing.T) {
 	t.Parallel()
-	apache := lookTool(t, "apache2")
-	lookFile(t, phpModule)
+	apache := testutil.LookTool(t, "apache2")
+	testutil.LookFile(t, phpModule)
 	root := webTree(t)
 	dir := t.TempDir()
 	// The official image links the logs to the container's stdout and stderr.

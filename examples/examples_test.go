@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // What the images provide (docs/image-contract.md).
@@ -76,7 +78,7 @@ func checkSQLMode(t *testing.T, args []string) {
 }
 
 func TestYAMLLint(t *testing.T) {
-	out, err := exec.Command(lookTool(t, "yamllint"), "--strict", "-c", ".yamllint.yaml", ".").CombinedOutput()
+	out, err := exec.Command(testutil.LookTool(t, "yamllint"), "--strict", "-c", ".yamllint.yaml", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("linting the examples' YAML: %v\n%s", err, out)
 	}

@@ -109,9 +109,9 @@ var nginxRequests = []nginxRequest{
 // checkNginxServes runs the nginx configuration at path as the example's nginx container
 // does, in front of php-fpm as the fpm-alpine image runs it, and checks nginxRequests.
 func checkNginxServes(t *testing.T, path string) {
-	nginx, fpm := lookTool(t, "nginx"), lookTool(t, phpFPM)
-	lookFile(t, nginxMimeTypes)
-	lookFile(t, nginxFastCGIArgs)
+	nginx, fpm := testutil.LookTool(t, "nginx"), testutil.LookTool(t, phpFPM)
+	testutil.LookFile(t, nginxMimeTypes)
+	testutil.LookFile(t, nginxFastCGIArgs)
 	site := nginxSite(t)
 	dir := tempDir(t)
 	fpmAddress, address := freeAddress(t), freeAddress(t)

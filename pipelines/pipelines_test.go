@@ -100,7 +100,7 @@ func tree(t *testing.T, img *daggertest.Node) (*daggertest.Node, string) {
 // copy's build output, dependencies and private files, and keeps Stud.IP's vendor/.
 func TestLocalSource(t *testing.T) {
 	// git stands in for the engine's .gitignore matching.
-	testutil.LookTool(t, "git", "apt-get install git")
+	testutil.LookTool(t, "git")
 	checkout := t.TempDir()
 	files := []struct {
 		path string

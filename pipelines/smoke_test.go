@@ -18,19 +18,6 @@ import (
 // The smoke-test scripts run here with this machine's sh and php, against a stand-in for the
 // image's studip-healthcheck and a local server that behaves like Stud.IP.
 
-// need finds a tool the test needs: without it the test is skipped, or fails under CI=true.
-func need(t *testing.T, tool string) {
-	t.Helper()
-	testutil.LookTool(t, tool, installHint[tool])
-}
-
-// installHint says how to install each tool that need looks for (as .ci/run does).
-var installHint = map[string]string{
-	"php":        "apt-get install php8.2-cli",
-	"sh":         "apt-get install dash",
-	"shellcheck": "apt-get install shellcheck",
-}
-
 // script runs one of the smoke scripts with interpreter and reports its exit code and output.
 func script(t *testing.T, interpreter, name string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -40,7 +27,7 @@ func script(t *testing.T, interpreter, name string, args ...string) (code int, s
 // scriptEnv is script with the environment env (nil: this process's).
 func scriptEnv(t *testing.T, env []string, interpreter, name string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	need(t, interpreter)
+	testutil.LookTool(t, interpreter)
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(interpreter, append([]string{filepath.Join("smoke", name)}, args...)...)
 	cmd.Env = env
@@ -55,7 +42,7 @@ func scriptEnv(t *testing.T, env []string, interpreter, name string, args ...str
 }
 
 func TestShellcheck(t *testing.T) {
-	need(t, "shellcheck")
+	testutil.LookTool(t, "shellcheck")
 	files, _ := filepath.Glob("smoke/*.sh")
 	out, err := exec.Command("shellcheck", files...).CombinedOutput()
 	if err != nil {
@@ -77,7 +64,7 @@ func TestPHPExtensions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			need(t, "php")
+			testutil.LookTool(t, "php")
 			code, stdout, stderr := script(t, "sh", "php-extensions.sh", tt.args...)
 			if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, tt.want)
@@ -157,7 +144,7 @@ func TestWaitHealthy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel() // some wait
-			need(t, "php")
+			testutil.LookTool(t, "php")
 			env, calls := fakeHealthcheck(t, tt.fails)
 			args := []string{tt.seconds, "studip"}
 			if tt.page != nil {

@@ -57,11 +57,34 @@ func ImportsNoDagger(t testing.TB, patterns ...string) {
 	}
 }
 
-// LookTool finds a command a test needs. Without it the test is skipped with hint (how to
-// install it), except under CI=true, where CI must have installed it and its absence is a
+// installHints say how to get each tool the tests run, and each file of one they load, as
+// .ci/run installs them.
+var installHints = map[string]string{
+	"apache2":         "apt-get install apache2-bin",
+	"busybox":         "apt-get install busybox",
+	"cgi-fcgi":        "apt-get install libfcgi-bin",
+	"git":             "apt-get install git",
+	"gitlab-ci-local": "npm install -g gitlab-ci-local@4.70.1; it needs Node 20",
+	"mariadb":         "apt-get install mariadb-client",
+	"mariadbd":        "apt-get install mariadb-server",
+	"nginx":           "apt-get install nginx-light",
+	"php":             "apt-get install php8.2-cli",
+	"php-fpm8.2":      "apt-get install php8.2-fpm",
+	"sh":              "apt-get install dash",
+	"shellcheck":      "apt-get install shellcheck",
+	"yamllint":        "apt-get install yamllint",
+
+	"/etc/nginx/fastcgi_params":             "apt-get install nginx-light",
+	"/etc/nginx/mime.types":                 "apt-get install nginx-light",
+	"/usr/lib/apache2/modules/libphp8.2.so": "apt-get install libapache2-mod-php8.2",
+}
+
+// LookTool finds a command a test needs. Without it the test is skipped with the way to
+// install it, except under CI=true, where CI must have installed it and its absence is a
 // failure.
-func LookTool(t testing.TB, name, hint string) string {
+func LookTool(t testing.TB, name string) string {
 	t.Helper()
+	hint := installHint(t, name)
 	path, err := exec.LookPath(name)
 	if err == nil {
 		return path
@@ -75,12 +98,22 @@ func LookTool(t testing.TB, name, hint string) string {
 }
 
 // LookFile is LookTool for a file that is no command, such as a server's module.
-func LookFile(t testing.TB, path, hint string) string {
+func LookFile(t testing.TB, path string) string {
 	t.Helper()
+	hint := installHint(t, path)
 	if _, err := os.Stat(path); err != nil {
 		missing(t, path, hint, err)
 	}
 	return path
+}
+
+func installHint(t testing.TB, name string) string {
+	t.Helper()
+	hint, ok := installHints[name]
+	if !ok {
+		t.Fatalf("finding %s: no install hint; add one to testutil's installHints and the package to .ci/run", name)
+	}
+	return hint
 }
 
 func missing(t testing.TB, name, hint string, err error) {
