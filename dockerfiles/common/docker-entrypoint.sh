@@ -222,6 +222,8 @@ check_sql_mode() {
 
 # The setup lock is held by one client connection for as long as the setup runs: a second
 # container waits for it, and a container that dies releases it with its connection.
+lock_name="CONCAT('studip-setup.', DATABASE())"
+
 lock_open() {
     mkfifo "$tmp/lock.in" "$tmp/lock.out"
     db --unbuffered --batch --skip-column-names <"$tmp/lock.in" >"$tmp/lock.out" 2>"$tmp/lock.err" &
@@ -235,11 +237,15 @@ lock_open() {
     lock_query "SET SESSION wait_timeout = 31536000; SELECT 1"
 }
 
-# lock_query SQL: runs SQL on the lock's connection; its one-line answer lands in lock_answer.
+# lock_ask SQL: runs SQL on the lock's connection; its one-line answer lands in lock_answer.
+# Fails when the connection has ended.
+lock_ask() {
+    printf '%s;\n' "$1" >&8 && IFS= read -r lock_answer <&9
+}
+
+# lock_query SQL: lock_ask, and a connection that ended stops the start.
 lock_query() {
-    if ! printf '%s;\n' "$1" >&8 || ! IFS= read -r lock_answer <&9; then
-        studip_fail "querying database $MYSQL_DATABASE: the connection ended: $(lock_error)"
-    fi
+    lock_ask "$1" || studip_fail "querying database $MYSQL_DATABASE: the connection ended: $(lock_error)"
 }
 
 # lock_error: the client's last error on the lock's connection (it also echoes the statement).
@@ -248,7 +254,7 @@ lock_error() {
 }
 
 lock_close() {
-    if printf '%s;\n' "SELECT RELEASE_LOCK($lock_name)" >&8 && IFS= read -r lock_answer <&9 && [ "$lock_answer" = 1 ]; then
+    if lock_ask "SELECT RELEASE_LOCK($lock_name)" && [ "$lock_answer" = 1 ]; then
         studip_log "released the setup lock"
     else
         alarm warning "LOST THE SETUP LOCK of database $MYSQL_DATABASE" \
@@ -346,7 +352,6 @@ migration_hint() {
 
 setup_database() {
     lock_open
-    lock_name="CONCAT('studip-setup.', DATABASE())"
     # The first try does not wait, so that the log says why this start pauses.
     lock_wait=0
     while :; do
@@ -369,9 +374,9 @@ setup_database() {
             "a first install that stopped half-way ($unfinished_table is there); no site has run on them:" \
             "dropping them and installing again"
         drop_unfinished_install
-        install_dumps
-        installed=1
-    elif [ "$tables" = 0 ]; then
+        tables=0
+    fi
+    if [ "$tables" = 0 ]; then
         install_dumps
         installed=1
     else
