@@ -122,11 +122,7 @@ func checkDependsOn(t *testing.T, s types.ServiceConfig, dependency, condition s
 }
 
 func checkComposeDatabase(t *testing.T, p *types.Project, _ composeCase) {
-	db := service(t, p, "db")
-	checkMariaDBImage(t, db.Image)
-	checkUTF8MB4(t, db.Command)
-	checkSQLMode(t, db.Command)
-	serviceVolume(t, p, db, "/var/lib/mysql")
+	db := checkMariaDBService(t, p)
 	if db.HealthCheck == nil || !slices.Equal(db.HealthCheck.Test, append([]string{"CMD"}, mariadbHealthcheck...)) {
 		t.Errorf("db health check: want CMD %v", mariadbHealthcheck)
 	}
@@ -142,12 +138,42 @@ func checkComposeDatabase(t *testing.T, p *types.Project, _ composeCase) {
 	}
 }
 
-// checkComposeStudip checks web and cron: one image, one data volume, cron runs the cron
-// runner, only web migrates, nothing loads demo data, cron starts after web is healthy.
+// checkMariaDBService checks the service db of every Compose file of ours: a pinned MariaDB
+// with utf8mb4, no strict sql_mode and its data in a named volume. It returns the service.
+func checkMariaDBService(t *testing.T, p *types.Project) types.ServiceConfig {
+	t.Helper()
+	db := service(t, p, "db")
+	checkMariaDBImage(t, db.Image)
+	checkUTF8MB4(t, db.Command)
+	checkSQLMode(t, db.Command)
+	serviceVolume(t, p, db, "/var/lib/mysql")
+	return db
+}
+
+// checkComposeStudip checks web and cron (checkWebAndCron), and that nothing loads demo data
+// and both report their health.
 func checkComposeStudip(t *testing.T, p *types.Project, c composeCase) {
-	web, cron := service(t, p, "web"), service(t, p, "cron")
-	if web.Image != c.image || cron.Image != c.image {
-		t.Errorf("images: web %q, cron %q, want both %q", web.Image, cron.Image, c.image)
+	web, cron := checkWebAndCron(t, p, c.image)
+	for _, s := range p.Services {
+		if v := serviceEnv(s, "DEMO_DATA"); v != "" {
+			t.Errorf("%s sets DEMO_DATA=%q: the examples are for production", s.Name, v)
+		}
+	}
+	// web's health gates cron and the frontend; cron's tells that its runs go on.
+	for _, s := range []types.ServiceConfig{web, cron} {
+		checkStudipHealthcheck(t, s)
+	}
+	checkDependsOn(t, web, "db", types.ServiceConditionHealthy)
+}
+
+// checkWebAndCron checks what every Compose file of ours must have in web and cron: one
+// image, one writable data volume, the image's entrypoint, cron running the cron runner, only
+// web migrating, cron starting after web is healthy. It returns the two services.
+func checkWebAndCron(t *testing.T, p *types.Project, image string) (web, cron types.ServiceConfig) {
+	t.Helper()
+	web, cron = service(t, p, "web"), service(t, p, "cron")
+	if web.Image != image || cron.Image != image {
+		t.Errorf("images: web %q, cron %q, want both %q", web.Image, cron.Image, image)
 	}
 	webData, cronData := serviceVolume(t, p, web, dataDir), serviceVolume(t, p, cron, dataDir)
 	if webData.Source != cronData.Source || webData.ReadOnly || cronData.ReadOnly {
@@ -165,17 +191,8 @@ func checkComposeStudip(t *testing.T, p *types.Project, c composeCase) {
 		t.Errorf("AUTO_MIGRATE: web %q, cron %q, want web \"1\" and cron unset",
 			serviceEnv(web, "AUTO_MIGRATE"), serviceEnv(cron, "AUTO_MIGRATE"))
 	}
-	for _, s := range p.Services {
-		if v := serviceEnv(s, "DEMO_DATA"); v != "" {
-			t.Errorf("%s sets DEMO_DATA=%q: the examples are for production", s.Name, v)
-		}
-	}
-	// web's health gates cron and the frontend; cron's tells that its runs go on.
-	for _, s := range []types.ServiceConfig{web, cron} {
-		checkStudipHealthcheck(t, s)
-	}
-	checkDependsOn(t, web, "db", types.ServiceConditionHealthy)
 	checkDependsOn(t, cron, "web", types.ServiceConditionHealthy)
+	return web, cron
 }
 
 // checkComposeLogin checks that web and cron log in to db as the user db creates, with the
