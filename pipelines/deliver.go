@@ -23,12 +23,18 @@ func (p *Pipeline) export(ctx context.Context, t plan.Target, images []*dagger.C
 
 // publish pushes t's images as one multi-platform index under each of t's tags: the tags
 // that name one version for good first, and the floating ones only once those succeeded, so
-// that a failure never moves a floating tag. It returns the references pushed, each with its
-// digest; on a dry run, the references it would push.
+// that a failure never moves a floating tag; or under pub.To alone. It returns the
+// references pushed, each with its digest; on a dry run, the references it would push.
 func (p *Pipeline) publish(ctx context.Context, t plan.Target, images []*dagger.Container, pub Publish, password *dagger.Secret) ([]string, error) {
+	refs := []string{pub.To}
+	if pub.To == "" {
+		refs = refs[:0]
+		for _, tag := range pushOrder(t.Tags) {
+			refs = append(refs, t.Ref(tag))
+		}
+	}
 	var pushed []string
-	for _, tag := range pushOrder(t.Tags) {
-		ref := t.Ref(tag)
+	for _, ref := range refs {
 		if pub.DryRun {
 			pushed = append(pushed, ref)
 			continue

@@ -46,6 +46,9 @@ type Steps struct {
 type Publish struct {
 	Username, Password string
 	DryRun             bool // do everything but push
+	// To, if set, is the one reference to push each target as (a review image, say),
+	// instead of the target's tags.
+	To string
 }
 
 // Result is what became of one target.

@@ -7,10 +7,13 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gitlab.studip.de/studip/docker/versions"
 )
@@ -169,3 +172,37 @@ func Line(version string) (string, error) {
 }
 
 var treeVersion = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?(?:[.-]?[A-Za-z][0-9A-Za-z.-]*)?$`)
+
+// TreeVersion is the Stud.IP version a checkout says it is: its VERSION file ("RELEASE
+// 6.0.2"), else the $SOFTWARE_VERSION of lib/bootstrap.php.
+func TreeVersion(tree fs.FS) (string, error) {
+	if data, err := fs.ReadFile(tree, "VERSION"); err == nil {
+		if m := versionFile.FindSubmatch(data); m != nil {
+			return string(m[1]), nil
+		}
+		return "", fmt.Errorf("VERSION: %q is not RELEASE X.Y[.Z]", firstLine(data))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	data, err := fs.ReadFile(tree, "lib/bootstrap.php")
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", errors.New("neither VERSION nor lib/bootstrap.php is there: not a Stud.IP tree")
+	}
+	if err != nil {
+		return "", err
+	}
+	if m := softwareVersion.FindSubmatch(data); m != nil {
+		return string(m[1]), nil
+	}
+	return "", errors.New("lib/bootstrap.php sets no $SOFTWARE_VERSION")
+}
+
+var (
+	versionFile     = regexp.MustCompile(`^\s*RELEASE\s+(\S+)\s*(?:\n|$)`)
+	softwareVersion = regexp.MustCompile(`(?m)^\s*\$SOFTWARE_VERSION\s*=\s*['"]([^'"]+)['"]\s*;`)
+)
+
+func firstLine(data []byte) string {
+	s, _, _ := strings.Cut(string(data), "\n")
+	return s
+}

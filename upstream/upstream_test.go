@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
@@ -278,5 +279,37 @@ func TestLine(t *testing.T) {
 		if _, err := upstream.Line(bad); err == nil {
 			t.Errorf("Line(%q): accepted", bad)
 		}
+	}
+}
+
+func TestTreeVersion(t *testing.T) {
+	bootstrap := "<?php\n// Load enviroment\n//software version - please leave it as it is!\n$SOFTWARE_VERSION = '6.0.2';\n"
+	tests := []struct {
+		name    string
+		files   fstest.MapFS
+		want    string
+		wantErr string
+	}{
+		{name: "VERSION of a release", files: fstest.MapFS{"VERSION": {Data: []byte("RELEASE 6.0.2\n")}}, want: "6.0.2"},
+		{name: "VERSION of main", files: fstest.MapFS{"VERSION": {Data: []byte("RELEASE 6.3.alpha\n")}}, want: "6.3.alpha"},
+		{name: "bootstrap.php without VERSION", files: fstest.MapFS{"lib/bootstrap.php": {Data: []byte(bootstrap)}}, want: "6.0.2"},
+		{name: "VERSION wins", files: fstest.MapFS{"VERSION": {Data: []byte("RELEASE 6.1\n")}, "lib/bootstrap.php": {Data: []byte(bootstrap)}}, want: "6.1"},
+		{name: "garbled VERSION", files: fstest.MapFS{"VERSION": {Data: []byte("6.1\n")}}, wantErr: `VERSION: "6.1" is not RELEASE X.Y[.Z]`},
+		{name: "no Stud.IP", files: fstest.MapFS{"README.md": {}}, wantErr: "not a Stud.IP tree"},
+		{name: "no version in bootstrap.php", files: fstest.MapFS{"lib/bootstrap.php": {Data: []byte("<?php\n")}}, wantErr: "sets no $SOFTWARE_VERSION"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := upstream.TreeVersion(tt.files)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("%q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }
