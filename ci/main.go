@@ -42,6 +42,7 @@ var commands = []command{
 	{"gitlab", "print the GitLab CI child pipeline: one job per target", runGitLab},
 	{"release", "set a minor line of versions.yaml to a new release and show the tag changes", runRelease},
 	{"outdated", "list the Stud.IP releases versions.yaml is behind on; --apply edits it", runOutdated},
+	{"review", "print the Kubernetes manifests of a merge request's review app", runReview},
 }
 
 func main() {
