@@ -31,7 +31,7 @@ var checkCases = map[string]string{
 	"invalid-yaml":           `testdata/check/invalid-yaml.yaml:5: invalid YAML: did not find expected key`,
 	"malformed-platform":     `testdata/check/malformed-platform.yaml:9: entry 6.0.3: platform "linux" is not os/arch[/variant], e.g. linux/amd64`,
 	"missing-php-node":       "testdata/check/missing-php-node.yaml:6: entry 6.0.3: php is required: the PHP minor of the runtime image, e.g. php: \"8.3\"\ntestdata/check/missing-php-node.yaml:6: entry 6.0.3: node is required: the Node major of the asset build, e.g. node: \"22\"",
-	"missing-top-keys":       "testdata/check/missing-top-keys.yaml:1: repository is required (see the schema in README.md)\ntestdata/check/missing-top-keys.yaml:1: source is required (see the schema in README.md)",
+	"missing-top-keys":       "testdata/check/missing-top-keys.yaml:1: repository is required (see the schema in docs/versions-and-tags.md)\ntestdata/check/missing-top-keys.yaml:1: source is required (see the schema in docs/versions-and-tags.md)",
 	"no-version":             `testdata/check/no-version.yaml:6: entry #1: version or nightly is required, e.g. version: 6.0.3`,
 	"not-a-list":             `testdata/check/not-a-list.yaml:4: bases must be a list, e.g. bases: [apache, fpm-alpine]`,
 	"not-a-mapping":          `testdata/check/not-a-mapping.yaml:1: the file must be a mapping of keys (repository, source, platforms, bases, versions, tests)`,
@@ -108,7 +108,7 @@ func TestLoadMissingFile(t *testing.T) {
 
 func TestParseReportsLinesWithoutFileName(t *testing.T) {
 	_, err := versions.Parse(strings.NewReader("repository: x\nsource: y\n"))
-	want := "line 1: platforms is required (see the schema in README.md)"
+	want := "line 1: platforms is required (see the schema in docs/versions-and-tags.md)"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want it to contain %q", err, want)
 	}

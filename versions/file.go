@@ -148,7 +148,7 @@ func (p *parser) file(data []byte) *File {
 	f := &File{}
 	for _, k := range []string{"repository", "source", "platforms", "bases", "versions"} {
 		if keys[k] == nil {
-			p.add(root, "", "%s is required (see the schema in README.md)", k)
+			p.add(root, "", "%s is required (see the schema in docs/versions-and-tags.md)", k)
 		}
 	}
 	if n := keys["repository"]; n != nil {
