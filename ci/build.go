@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,21 +26,21 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
 			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).\n"+
 			"With --push, pushes the one selected target as REF (credentials from REGISTRY_USERNAME\n"+
-			"and REGISTRY_PASSWORD), e.g. a merge request's review image.")
+			"and REGISTRY_PASSWORD), e.g. a merge request's review image. With --source and no\n"+
+			"--version, builds the checkout as the line its VERSION file names.")
 	pf := addPipelineFlags(fs, e)
-	source := fs.String("source", "", "build this local Stud.IP checkout instead of the version's git ref (one version; without --version, the line its VERSION file names)")
 	export := fs.String("export", "", "write one OCI tarball per target into this directory")
 	push := fs.String("push", "", "push the one selected target (all its selected platforms) as this reference, e.g. registry.example/studip/review:my-branch")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *source != "" && len(pf.versions) == 0 {
-		v, err := sourceVersion(pf.file, *source)
+	if pf.source != "" && len(pf.versions) == 0 {
+		v, err := sourceVersion(pf.file, pf.source)
 		if err != nil {
 			return err
 		}
 		pf.versions = []string{v}
-		fmt.Fprintf(e.stderr, "ci build: --source %s: building it as --version %s\n", *source, v)
+		fmt.Fprintf(e.stderr, "ci build: --source %s: building it as --version %s\n", pf.source, v)
 	}
 	var pub *pipelines.Publish
 	if *push != "" {
@@ -57,11 +58,6 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	if pub != nil && len(p.Targets) != 1 {
 		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), joinTargets(p))
-	}
-	if *source != "" {
-		if opts.Source, err = checkSource(p, *source); err != nil {
-			return err
-		}
 	}
 	steps := pipelines.Steps{Publish: pub}
 	if *export != "" {
@@ -116,58 +112,6 @@ func joinTargets(p *plan.Plan) string {
 	return strings.Join(names, ", ")
 }
 
-// pipelineFlags are the flags of the commands that run the pipelines.
-type pipelineFlags struct {
-	*planFlags
-	dockerfiles string
-	mirror      string
-	jobs        int
-}
-
-func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
-	pf := &pipelineFlags{planFlags: addPlanFlags(fs)}
-	fs.StringVar(&pf.dockerfiles, "dockerfiles", "dockerfiles", "the runtime Dockerfiles, their build context")
-	fs.StringVar(&pf.mirror, "mirror", e.getenv("STUDIP_IMAGE_MIRROR"), "pull every base image through this registry prefix, e.g. mirror.example/hub (env STUDIP_IMAGE_MIRROR)")
-	fs.IntVar(&pf.jobs, "jobs", 4, "how many targets to build at once")
-	return pf
-}
-
-// load checks the flags and plans the selected targets; it touches no engine.
-func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.Options, error) {
-	var opts pipelines.Options
-	if fs.NArg() > 0 {
-		return nil, opts, usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if pf.jobs < 1 {
-		return nil, opts, usagef("--jobs must be at least 1")
-	}
-	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
-	if err != nil {
-		return nil, opts, err
-	}
-	if opts.Dockerfiles, err = existingDir("--dockerfiles", pf.dockerfiles); err != nil {
-		return nil, opts, err
-	}
-	opts.Jobs = pf.jobs
-	return p, opts, nil
-}
-
-// checkSource returns the local checkout dir as an absolute path, if it can stand in for
-// the source of every selected target: all of one Stud.IP version.
-func checkSource(p *plan.Plan, dir string) (string, error) {
-	names := map[string]bool{}
-	for _, t := range p.Targets {
-		names[t.Name] = true
-	}
-	if len(names) > 1 {
-		return "", usagef("--source replaces the source of one version, but %d are selected; narrow with --version", len(names))
-	}
-	if t := p.Targets[0]; t.Source == nil {
-		return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select a Stud.IP version", t)
-	}
-	return existingDir("--source", dir)
-}
-
 // sourceVersion is the --version that a Stud.IP checkout stands in for: the release line of
 // the versions file that its version belongs to, or nightly for a line above all of them
 // (Stud.IP's main and its feature branches).
@@ -202,6 +146,68 @@ func sourceVersion(file, dir string) (string, error) {
 		return "nightly", nil
 	}
 	return "", usagef("--source %s is Stud.IP %s, whose line %s the versions file does not build; pass --version", dir, tv, line)
+}
+
+// pipelineFlags are the flags of the commands that run the pipelines.
+type pipelineFlags struct {
+	*planFlags
+	source      string
+	dockerfiles string
+	mirror      string
+	jobs        int
+}
+
+func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
+	pf := &pipelineFlags{planFlags: addPlanFlags(fs)}
+	fs.StringVar(&pf.source, "source", "", "build this local Stud.IP checkout instead of the version's git ref (one version only)")
+	fs.StringVar(&pf.dockerfiles, "dockerfiles", "dockerfiles", "the runtime Dockerfiles, their build context")
+	fs.StringVar(&pf.mirror, "mirror", e.getenv("STUDIP_IMAGE_MIRROR"), "pull every base image through this registry prefix, e.g. mirror.example/hub (env STUDIP_IMAGE_MIRROR)")
+	fs.IntVar(&pf.jobs, "jobs", 4, "how many targets to build at once")
+	return pf
+}
+
+// load checks the flags and plans the selected targets; it touches no engine.
+func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.Options, error) {
+	var opts pipelines.Options
+	if fs.NArg() > 0 {
+		return nil, opts, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if pf.jobs < 1 {
+		return nil, opts, usagef("--jobs must be at least 1")
+	}
+	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
+	if err != nil {
+		return nil, opts, err
+	}
+	if pf.source != "" {
+		if opts.Source, err = checkSource(p, pf.source); err != nil {
+			return nil, opts, err
+		}
+	}
+	if opts.Dockerfiles, err = existingDir("--dockerfiles", pf.dockerfiles); err != nil {
+		return nil, opts, err
+	}
+	opts.Jobs = pf.jobs
+	return p, opts, nil
+}
+
+// checkSource returns the local checkout dir as an absolute path, if it can stand in for
+// the source of every selected Stud.IP target: all of one Stud.IP version. Test images hold
+// no tree, so the checkout does not change them.
+func checkSource(p *plan.Plan, dir string) (string, error) {
+	var names []string
+	for _, t := range p.Targets {
+		if t.Source != nil && !slices.Contains(names, t.Name) {
+			names = append(names, t.Name)
+		}
+	}
+	switch {
+	case len(names) == 0:
+		return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select a Stud.IP version", p.Targets[0])
+	case len(names) > 1:
+		return "", usagef("--source replaces the source of one Stud.IP version, but %d are selected (%s); narrow with --version", len(names), strings.Join(names, ", "))
+	}
+	return existingDir("--source", dir)
 }
 
 func existingDir(flag, dir string) (string, error) {

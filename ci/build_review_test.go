@@ -16,9 +16,11 @@ import (
 func TestBuildPush(t *testing.T) {
 	const ref = "registry.example/studip/studip/review:feature-x"
 	engine := daggertest.New("linux/amd64")
+	checkout := t.TempDir()
+	engine.HostFile(checkout, "package.json", `{"scripts": {"webpack-prod": "webpack"}}`)
 	creds := map[string]string{"SOURCE_DATE_EPOCH": epoch, "REGISTRY_USERNAME": "gitlab-ci-token", "REGISTRY_PASSWORD": password}
 	code, stdout, stderr := runOn(t, engine, creds, "build", "--version", "6.0", "--base", "apache", "--platform", "linux/amd64",
-		"--source", t.TempDir(), "--push", ref)
+		"--source", checkout, "--push", ref)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -106,6 +108,7 @@ func TestBuildSourceFindsItsLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			engine := daggertest.New("linux/amd64")
+			engine.HostFile(tree, "package.json", `{"scripts": {"webpack-prod": "webpack"}}`)
 			code, stdout, stderr := runOn(t, engine, map[string]string{"SOURCE_DATE_EPOCH": epoch},
 				"build", "--source", tree, "--base", "apache", "--platform", "linux/amd64")
 			stderr = strings.ReplaceAll(stderr, tree, "TREE")
