@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -55,7 +55,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading versions file: %w", err)
 	}
-	f, err := versions.Parse(strings.NewReader(string(data)))
+	f, err := versions.Parse(bytes.NewReader(data))
 	if verr, ok := errors.AsType[*versions.Error](err); ok {
 		verr.File = file
 	}
