@@ -145,7 +145,7 @@ func TestFPMServer(t *testing.T) {
 			ini, scan := phpIni(t, c.imageIni)
 			address := closedAddress(t) // for php-fpm to listen on
 			args := []string{"-c", ini, "-y", fpmConfig(t, t.TempDir(), address, c.ourPool)}
-			env := []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}
+			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, phpSettingsEnv(t)...)
 
 			check := exec.Command(fpm, append(args, "-t")...)
 			check.Env = env
@@ -263,7 +263,8 @@ func TestApacheServer(t *testing.T) {
 	ini, scan := phpIni(t, true)
 	address := closedAddress(t) // for Apache to listen on
 	_, port, _ := net.SplitHostPort(address)
-	env := []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, containerEnv}
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+		phpSettingsEnv(t)...)
 	testutil.StartServer(t, env, apache, "-f", apacheConfig(t, dir, root, port, ini), "-DFOREGROUND").WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {

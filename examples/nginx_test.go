@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +28,9 @@ const (
 	nginxMimeTypes   = "/etc/nginx/mime.types"
 	nginxFastCGIArgs = "/etc/nginx/fastcgi_params"
 	// The fpm image's pool file and PHP settings, as the image installs them.
-	fpmPool  = "../dockerfiles/fpm-alpine/zz-studip.conf"
-	phpIniOf = "../dockerfiles/common/php"
+	fpmPool       = "../dockerfiles/fpm-alpine/zz-studip.conf"
+	fpmDockerfile = "../dockerfiles/fpm-alpine/Dockerfile"
+	phpIniOf      = "../dockerfiles/common/php"
 	// The container's environment, which a script must see.
 	containerEnv = "MYSQL_HOST=db.example"
 )
@@ -144,7 +147,7 @@ listen = %[3]s
 `, dir, pool, fpmAddress))
 	// No php.ini: the images' settings alone, as the image has them on top of the defaults.
 	writeFile(t, filepath.Join(dir, "php.ini"), "")
-	testutil.StartServer(t, []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+	testutil.StartServer(t, append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, fpmImageEnv(t)...),
 		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").WaitListening(t, fpmAddress)
 
 	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
@@ -302,6 +305,18 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fpmImageEnv is the environment the fpm-alpine image sets (its Dockerfile's ENV lines), which
+// its PHP settings read.
+func fpmImageEnv(t *testing.T) []string {
+	t.Helper()
+	env := testutil.DockerfileEnv(t, fpmDockerfile)
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, name+"="+env[name])
+	}
+	return out
 }
 
 // tempDir is a directory the servers' workers (www-data) can read, which t.TempDir (0700)
