@@ -139,6 +139,8 @@ func (e nginxExample) start(t *testing.T) (address, site string) {
 	site = nginxSite(t)
 	dir := tempDir(t)
 	fpmAddress, address := freeAddress(t), freeAddress(t)
+	conf := renderNginxTemplate(t, e.template, e.nginxEnv)
+
 	pool, err := filepath.Abs(fpmPool)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +176,7 @@ listen = %[3]s
 	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
 	// Relative includes (fastcgi_params) are read next to the main configuration.
 	_, port, _ := net.SplitHostPort(address)
-	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, e.template, renderNginxTemplate(t, e.template, e.nginxEnv), [][2]string{
+	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, e.template, conf, [][2]string{
 		{"listen 80 ", "listen 127.0.0.1:" + port + " "},
 		{"web:9000", fpmAddress},
 		{"/var/www/studip/", site + "/"},

@@ -189,31 +189,3 @@ func restrictedViolations(spec corev1.PodSpec, annotations map[string]string) []
 	slices.Sort(out)
 	return out
 }
-
-// restrictedPod is a pod the restricted profile admits, for the checker's own test to break.
-func restrictedPod() (corev1.PodSpec, map[string]string) {
-	yes, no, uid := true, false, int64(1000)
-	return corev1.PodSpec{
-		SecurityContext: &corev1.PodSecurityContext{
-			RunAsNonRoot:   &yes,
-			RunAsUser:      &uid,
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			Sysctls:        []corev1.Sysctl{{Name: "net.ipv4.ip_unprivileged_port_start", Value: "0"}},
-		},
-		InitContainers: []corev1.Container{{Name: "init", SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: &no,
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		}}},
-		Containers: []corev1.Container{{Name: "app", Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
-			SecurityContext: &corev1.SecurityContext{
-				AllowPrivilegeEscalation: &no,
-				Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"NET_BIND_SERVICE"}},
-				SELinuxOptions:           &corev1.SELinuxOptions{Type: "container_t", Level: "s0:c1,c2"},
-				AppArmorProfile:          &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault},
-			}}},
-		Volumes: []corev1.Volume{
-			{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-			{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}},
-		},
-	}, map[string]string{appArmorAnnotation + "app": "runtime/default"}
-}
