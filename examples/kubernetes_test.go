@@ -413,6 +413,9 @@ func TestKubernetes(t *testing.T) {
 				for _, v := range restrictedViolations(pod.Spec, pod.Annotations) {
 					t.Errorf("%s breaks the restricted Pod Security Standard: %s", name, v)
 				}
+				if refusal := admissionRefusal(t, pod.Spec, pod.Annotations); refusal != "" {
+					t.Errorf("%s: Kubernetes' Pod Security admission refuses it at the restricted level: %s", name, refusal)
+				}
 				checkHardened(t, name, pod.Spec)
 			}
 		}},

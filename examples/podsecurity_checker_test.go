@@ -83,6 +83,20 @@ func TestRestrictedViolations(t *testing.T) {
 		{"a capability added beyond NET_BIND_SERVICE", func(p *corev1.PodSpec, _ map[string]string) {
 			app(p).Capabilities.Add = append(app(p).Capabilities.Add, "CHOWN")
 		}, "Capabilities"},
+		{"a probe asking another host", func(p *corev1.PodSpec, _ map[string]string) {
+			p.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+				HTTPGet: &corev1.HTTPGetAction{Host: "169.254.169.254", Path: "/"}}}
+		}, "Host Probes / Lifecycle Hooks"},
+		{"a lifecycle hook asking another host", func(p *corev1.PodSpec, _ map[string]string) {
+			p.InitContainers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
+				TCPSocket: &corev1.TCPSocketAction{Host: "10.0.0.1"}}}
+		}, "Host Probes / Lifecycle Hooks"},
+		{"a probe on the pod itself", func(p *corev1.PodSpec, _ map[string]string) {
+			p.Containers[0].LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/"}}}
+		}, ""},
+		{"an image volume", func(p *corev1.PodSpec, _ map[string]string) {
+			p.Volumes = append(p.Volumes, corev1.Volume{Name: "img", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x"}}})
+		}, ""},
 		{"an ephemeral container without a security context", func(p *corev1.PodSpec, _ map[string]string) {
 			p.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug"}}}
 		}, "Privilege Escalation"},
@@ -92,14 +106,19 @@ func TestRestrictedViolations(t *testing.T) {
 			spec, annotations := restrictedPod()
 			c.breakIt(&spec, annotations)
 			got := restrictedViolations(spec, annotations)
+			// Kubernetes' own admission must decide the same.
+			refusal := admissionRefusal(t, spec, annotations)
 			if c.control == "" {
-				if len(got) > 0 {
-					t.Errorf("refused, want admitted:\n%s", strings.Join(got, "\n"))
+				if len(got) > 0 || refusal != "" {
+					t.Errorf("refused (%s; admission: %s), want admitted", strings.Join(got, "; "), refusal)
 				}
 				return
 			}
 			if !slices.ContainsFunc(got, func(v string) bool { return strings.HasPrefix(v, c.control+": ") }) {
 				t.Errorf("violations %q, want one of control %q", got, c.control)
+			}
+			if refusal == "" {
+				t.Error("Kubernetes' Pod Security admission admits the pod: the case breaks no rule of the profile")
 			}
 		})
 	}

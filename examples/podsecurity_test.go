@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psa "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
 )
 
 // The Pod Security Standards' restricted profile, which includes the baseline profile, as the
@@ -16,7 +20,8 @@ import (
 // safeSysctls are the sysctls the baseline profile allows.
 var safeSysctls = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
 	"net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time",
-	"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
+	"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem",
+	"net.ipv4.tcp_wmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"}
 
 // seLinuxTypes are the SELinux types the baseline profile allows ("" is undefined).
 var seLinuxTypes = []string{"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
@@ -26,23 +31,54 @@ const appArmorAnnotation = "container.apparmor.security.beta.kubernetes.io/"
 
 // podContainer is one container of a pod, of whichever kind, with where it is in the spec.
 type podContainer struct {
-	field string
-	sc    *corev1.SecurityContext
-	ports []corev1.ContainerPort
+	field     string
+	sc        *corev1.SecurityContext
+	ports     []corev1.ContainerPort
+	probes    map[string]*corev1.Probe
+	lifecycle *corev1.Lifecycle
 }
 
 // podContainers are the init, regular and ephemeral containers of a pod: the profile applies
 // to every one.
 func podContainers(spec corev1.PodSpec) []podContainer {
 	var out []podContainer
+	add := func(kind string, c corev1.Container) {
+		out = append(out, podContainer{kind + "[" + c.Name + "]", c.SecurityContext, c.Ports,
+			map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe},
+			c.Lifecycle})
+	}
 	for _, c := range spec.InitContainers {
-		out = append(out, podContainer{"initContainers[" + c.Name + "]", c.SecurityContext, c.Ports})
+		add("initContainers", c)
 	}
 	for _, c := range spec.Containers {
-		out = append(out, podContainer{"containers[" + c.Name + "]", c.SecurityContext, c.Ports})
+		add("containers", c)
 	}
 	for _, c := range spec.EphemeralContainers {
-		out = append(out, podContainer{"ephemeralContainers[" + c.Name + "]", c.SecurityContext, c.Ports})
+		add("ephemeralContainers", corev1.Container(c.EphemeralContainerCommon))
+	}
+	return out
+}
+
+// handlerHosts are the host fields of a container's probes and lifecycle hooks, by field.
+func handlerHosts(c podContainer) map[string]string {
+	out := map[string]string{}
+	for name, p := range c.probes {
+		if p != nil && p.HTTPGet != nil {
+			out[name+".httpGet.host"] = p.HTTPGet.Host
+		}
+		if p != nil && p.TCPSocket != nil {
+			out[name+".tcpSocket.host"] = p.TCPSocket.Host
+		}
+	}
+	if c.lifecycle != nil {
+		for name, h := range map[string]*corev1.LifecycleHandler{"lifecycle.postStart": c.lifecycle.PostStart, "lifecycle.preStop": c.lifecycle.PreStop} {
+			if h != nil && h.HTTPGet != nil {
+				out[name+".httpGet.host"] = h.HTTPGet.Host
+			}
+			if h != nil && h.TCPSocket != nil {
+				out[name+".tcpSocket.host"] = h.TCPSocket.Host
+			}
+		}
 	}
 	return out
 }
@@ -110,13 +146,14 @@ func restrictedViolations(spec corev1.PodSpec, annotations map[string]string) []
 		func(v corev1.VolumeSource) bool { return v.DownwardAPI != nil },
 		func(v corev1.VolumeSource) bool { return v.EmptyDir != nil },
 		func(v corev1.VolumeSource) bool { return v.Ephemeral != nil },
+		func(v corev1.VolumeSource) bool { return v.Image != nil },
 		func(v corev1.VolumeSource) bool { return v.PersistentVolumeClaim != nil },
 		func(v corev1.VolumeSource) bool { return v.Projected != nil },
 		func(v corev1.VolumeSource) bool { return v.Secret != nil },
 	}
 	for _, v := range spec.Volumes {
 		if !slices.ContainsFunc(allowed, func(ok func(corev1.VolumeSource) bool) bool { return ok(v.VolumeSource) }) {
-			fail("Volume Types", "volumes["+v.Name+"]", "want configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret")
+			fail("Volume Types", "volumes["+v.Name+"]", "want configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret")
 		}
 	}
 	if pod.RunAsUser != nil && *pod.RunAsUser == 0 {
@@ -148,6 +185,11 @@ func restrictedViolations(spec corev1.PodSpec, annotations map[string]string) []
 		}
 		if sc.Privileged != nil && *sc.Privileged {
 			fail("Privileged Containers", field+".privileged", "true")
+		}
+		for hostField, host := range handlerHosts(c) {
+			if host != "" {
+				fail("Host Probes / Lifecycle Hooks", c.field+"."+hostField, "%s, want it unset", host)
+			}
 		}
 		if sc.ProcMount != nil && *sc.ProcMount != corev1.DefaultProcMount {
 			fail("/proc Mount Type", field+".procMount", "%s, want Default", *sc.ProcMount)
@@ -188,4 +230,21 @@ func restrictedViolations(spec corev1.PodSpec, annotations map[string]string) []
 	}
 	slices.Sort(out)
 	return out
+}
+
+// admissionRefusal is why Kubernetes' own Pod Security admission (k8s.io/pod-security-admission,
+// the checks the API server runs, at the restricted level of the newest version) refuses the
+// pod, "" when it admits it: a second opinion on restrictedViolations.
+func admissionRefusal(t *testing.T, spec corev1.PodSpec, annotations map[string]string) string {
+	t.Helper()
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatalf("setting up Pod Security admission: %v", err)
+	}
+	level := psa.LevelVersion{Level: psa.LevelRestricted, Version: psa.LatestVersion()}
+	result := policy.AggregateCheckResults(evaluator.EvaluatePod(level, &metav1.ObjectMeta{Annotations: annotations}, &spec))
+	if result.Allowed {
+		return ""
+	}
+	return result.ForbiddenReason() + ": " + result.ForbiddenDetail()
 }
