@@ -3,6 +3,7 @@ package dockerfiles
 import (
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,13 +15,35 @@ import (
 // The runtime Dockerfiles, which both install common/php/studip.ini.
 var runtimeDockerfiles = []string{"apache/Dockerfile", "fpm-alpine/Dockerfile"}
 
+// iniDockerfiles are the Dockerfiles that install common/php/studip.ini: the runtime ones and
+// any other (a test image), each of which must set what the ini reads.
+func iniDockerfiles(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob("*/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, dockerfile := range all {
+		if strings.Contains(mustRead(t, dockerfile), "common/php/studip.ini") {
+			out = append(out, dockerfile)
+		}
+	}
+	for _, want := range runtimeDockerfiles {
+		if !slices.Contains(out, want) {
+			t.Fatalf("%s does not install common/php/studip.ini", want)
+		}
+	}
+	return out
+}
+
 // iniVariable is a ${VAR} of a php.ini value.
 var iniVariable = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
 // phpSettingsEnv is the environment studip.ini reads, as the images set it by default: the
-// ENV lines of the runtime Dockerfiles for every ${VAR} of the ini. It fails unless both
-// Dockerfiles set each one, to the same value, since an unset ${VAR} is empty to PHP before
-// 8.3 (memory_limit = "" fails).
+// ENV lines of the Dockerfiles that install it (iniDockerfiles) for every ${VAR} of the ini.
+// It fails unless each of them sets each one, all to the same value, since an unset ${VAR}
+// is empty to PHP before 8.3 (memory_limit = "" fails).
 func phpSettingsEnv(t *testing.T) []string {
 	t.Helper()
 	var names []string
@@ -38,17 +61,17 @@ func phpSettingsEnv(t *testing.T) []string {
 		t.Fatal("common/php/studip.ini reads no ${VAR}")
 	}
 	want := map[string]string{}
-	for _, dockerfile := range runtimeDockerfiles {
+	for _, dockerfile := range iniDockerfiles(t) {
 		env := testutil.DockerfileEnv(t, dockerfile)
 		for _, name := range names {
 			value, ok := env[name]
 			switch {
 			case !ok || value == "":
-				t.Errorf("%s: no ENV default for %s, which common/php/studip.ini reads", dockerfile, name)
+				t.Errorf("%s: no ENV default for %s (plain, without quotes or $), which common/php/studip.ini reads", dockerfile, name)
 			case want[name] == "":
 				want[name] = value
 			case want[name] != value:
-				t.Errorf("%s: %s=%s, the other runtime Dockerfile %s: want one default", dockerfile, name, value, want[name])
+				t.Errorf("%s: %s=%s, another Dockerfile %s: want one default", dockerfile, name, value, want[name])
 			}
 		}
 	}
