@@ -536,12 +536,15 @@ var writablePaths = map[string][]string{
 	"mariadb":       {"/tmp", "/run/mysqld"},
 }
 
-// checkHardened checks what the examples ask beyond the restricted profile: every container
-// runs as a numeric uid that is not 0 (the kubelet cannot check runAsNonRoot against the
-// images' user names), on a read-only root filesystem, with an emptyDir at each path its image
-// writes to.
+// checkHardened checks what the examples ask beyond the restricted profile: no token for the
+// Kubernetes API, which nothing in them talks to; every container runs as a numeric uid that
+// is not 0 (the kubelet cannot check runAsNonRoot against the images' user names), on a
+// read-only root filesystem, with an emptyDir at each path its image writes to.
 func checkHardened(t *testing.T, name string, spec corev1.PodSpec) {
 	t.Helper()
+	if token := spec.AutomountServiceAccountToken; token == nil || *token {
+		t.Errorf("%s: want automountServiceAccountToken: false", name)
+	}
 	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
 		sc := c.SecurityContext
 		if sc == nil {
