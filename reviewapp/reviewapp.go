@@ -130,8 +130,8 @@ func (a App) Kustomization(overlay string) ([]byte, error) {
 	return yaml.Marshal(k)
 }
 
-// namespace is the app's Namespace. Its pods are held to the restricted Pod Security
-// Standard where the example meets it, and warned about where it does not.
+// namespace is the app's Namespace, whose pods are held to the restricted Pod Security
+// Standard, as the example's are.
 func (a App) namespace() ([]byte, error) {
 	return yaml.Marshal(map[string]any{
 		"apiVersion": "v1",
@@ -141,9 +141,8 @@ func (a App) namespace() ([]byte, error) {
 			"labels": map[string]string{
 				"app.kubernetes.io/name":             "studip",
 				"app.kubernetes.io/component":        "review-app",
+				"pod-security.kubernetes.io/enforce": "restricted",
 				"pod-security.kubernetes.io/warn":    "restricted",
-				"pod-security.kubernetes.io/audit":   "restricted",
-				"pod-security.kubernetes.io/enforce": "baseline",
 			},
 		},
 	})

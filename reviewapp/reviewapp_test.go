@@ -13,6 +13,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psa "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
@@ -122,8 +124,27 @@ func TestReviewApp(t *testing.T) {
 	if len(o.namespaces) != 1 || !ok {
 		t.Fatalf("namespaces %v, want %s alone", slices.Collect(maps.Keys(o.namespaces)), app.Namespace)
 	}
-	if ns.Labels["pod-security.kubernetes.io/warn"] != "restricted" {
-		t.Errorf("namespace labels %v: want the restricted Pod Security Standard warned about", ns.Labels)
+	if ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("namespace labels %v: want the restricted Pod Security Standard enforced", ns.Labels)
+	}
+	// What the namespace enforces, Kubernetes' own admission code must let through.
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := psa.LevelVersion{Level: psa.LevelRestricted, Version: psa.LatestVersion()}
+	pods := map[string]corev1.PodTemplateSpec{}
+	for name, d := range o.deployments {
+		pods[name] = d.Spec.Template
+	}
+	for name, s := range o.statefulSets {
+		pods[name] = s.Spec.Template
+	}
+	for name, pod := range pods {
+		result := policy.AggregateCheckResults(evaluator.EvaluatePod(level, &pod.ObjectMeta, &pod.Spec))
+		if !result.Allowed {
+			t.Errorf("%s: the restricted Pod Security admission refuses its pods: %s: %s", name, result.ForbiddenReason(), result.ForbiddenDetail())
+		}
 	}
 	for _, obj := range o.all {
 		if _, isNS := obj.(*corev1.Namespace); !isNS && obj.GetNamespace() != app.Namespace {
