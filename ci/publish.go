@@ -8,13 +8,17 @@ import (
 )
 
 func runPublish(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [--jobs N] [--mirror PREFIX]",
+	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [--rebuild] [--jobs N] [--mirror PREFIX]",
 		"Builds and smoke-tests the selected targets like `ci test`, then pushes every tag of each\n"+
 			"as one multi-platform index. The tags naming one version go first, the floating ones\n"+
-			"(6.0, latest, nightly, ...) only after those succeeded. Credentials come from\n"+
-			"REGISTRY_USERNAME and REGISTRY_PASSWORD.")
+			"(6.0, latest, nightly, ...) only after those succeeded. A target whose published images\n"+
+			"carry the build IDs this build would give them is not built again (unchanged); only\n"+
+			"its tags that point elsewhere are moved. Credentials come from REGISTRY_USERNAME and\n"+
+			"REGISTRY_PASSWORD; COSIGN_PRIVATE_KEY and COSIGN_PASSWORD, or SIGSTORE_ID_TOKEN, sign\n"+
+			"every pushed image and attest its SBOM.")
 	pf := addPipelineFlags(fs, e)
 	dryRun := fs.Bool("dry-run", false, "do everything but push; needs no credentials")
+	rebuild := fs.Bool("rebuild", false, "build and push every target, unchanged or not")
 	fs.MarkHidden("platform") // refused below
 	if err := parse(fs, args); err != nil {
 		return err
@@ -22,9 +26,13 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if fs.Changed("platform") {
 		return usagef("--platform: publish pushes every platform of a target; an index of fewer would replace the multi-platform one")
 	}
-	pub := &pipelines.Publish{Username: e.getenv("REGISTRY_USERNAME"), Password: e.getenv("REGISTRY_PASSWORD"), DryRun: *dryRun}
+	pub := &pipelines.Publish{Username: e.getenv("REGISTRY_USERNAME"), Password: e.getenv("REGISTRY_PASSWORD"),
+		DryRun: *dryRun, Rebuild: *rebuild, Sign: signing(e)}
 	if !pub.DryRun && (pub.Username == "" || pub.Password == "") {
 		return usagef("REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set to push (or use --dry-run)")
+	}
+	if !pub.DryRun && !pub.Sign.Enabled() {
+		fmt.Fprintln(e.stderr, "warning: publishing unsigned and without SBOM attestations: neither COSIGN_PRIVATE_KEY nor SIGSTORE_ID_TOKEN is set")
 	}
 	p, opts, err := pf.load(e, fs)
 	if err != nil {
@@ -39,7 +47,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		verb = "ready to push (dry run)"
 	}
 	return summarize(e, verb, results, func(r pipelines.Result) []string {
-		var lines []string
+		lines := []string{fmt.Sprintf("%s %s", r.Status, r.Target)}
 		for _, ref := range r.Pushed {
 			if pub.DryRun {
 				lines = append(lines, fmt.Sprintf("would push %s (%s)", ref, platforms(r.Target)))
@@ -49,4 +57,13 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		}
 		return lines
 	})
+}
+
+// signing is how to sign, from the environment: a key (COSIGN_PASSWORD may be empty, as
+// cosign allows) or, without one, a Sigstore identity token.
+func signing(e *env) pipelines.Signing {
+	if key := e.getenv("COSIGN_PRIVATE_KEY"); key != "" {
+		return pipelines.Signing{Key: key, Password: e.getenv("COSIGN_PASSWORD")}
+	}
+	return pipelines.Signing{IDToken: e.getenv("SIGSTORE_ID_TOKEN")}
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 
@@ -40,6 +41,13 @@ type Engine struct {
 	evals    []Eval
 	failExec []execRule
 	failPush []func(address string) bool
+	stdout   []stdoutRule
+	registry registry
+}
+
+type stdoutRule struct {
+	match func(*Node) bool
+	out   string
 }
 
 type execRule struct {
@@ -68,7 +76,16 @@ func (ev Eval) Inputs() []*Node {
 
 // New starts a fake engine whose native platform is platform ("linux/amd64").
 func New(platform string) *Engine {
-	return &Engine{platform: platform, nodes: map[string]*Node{}}
+	return &Engine{platform: platform, nodes: map[string]*Node{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
+}
+
+// CommitTime is what `git log --format=%ct` prints in the fake engine, unless a Stdout rule
+// says otherwise: like a resolved git ref's commit, a fixed value.
+const CommitTime = "1767225600\n"
+
+func printsCommitTime(n *Node) bool {
+	args := n.Strings("args")
+	return n.Field == "withExec" && len(args) > 0 && args[0] == "git" && slices.Contains(args, "--format=%ct")
 }
 
 // Connect is dagger.Connect to this engine; the connection lives in memory.
@@ -94,6 +111,14 @@ func (e *Engine) FailPublish(match func(address string) bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.failPush = append(e.failPush, match)
+}
+
+// Stdout makes the stdout of every container matching match answer out ("" otherwise), the
+// way a command that printed it would. The latest matching rule wins.
+func (e *Engine) Stdout(match func(*Node) bool, out string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stdout = append([]stdoutRule{{match, out}}, e.stdout...)
 }
 
 // Queries are the query texts received, in arrival order.
@@ -335,11 +360,28 @@ func (e *Engine) answer(ev Eval) (any, error) {
 				return nil, fmt.Errorf("failed to export: failed to push %s: unexpected status from PUT request: 503 Service Unavailable", address)
 			}
 		}
-		return address + "@" + digest(ev.Inputs()), nil
+		d := digest(ev.Inputs())
+		e.record(address, d, ev.Inputs())
+		return address + "@" + d, nil
 	case "export":
 		return ev.Args["path"], nil
-	case "stdout", "stderr", "combinedOutput":
+	case "stdout":
+		for _, r := range e.stdout {
+			if r.match(ev.Node) {
+				return r.out, nil
+			}
+		}
 		return "", nil
+	case "stderr", "combinedOutput":
+		return "", nil
+	case "label":
+		name, _ := ev.Args["name"].(string)
+		return e.label(ev.Node, name)
+	case "imageRef":
+		return e.imageRef(ev.Node)
+	case "digest": // a directory's content: stable per chain, as the real one is per content
+		sum := sha256.Sum256([]byte("directory " + ev.Node.ID))
+		return "sha256:" + hex.EncodeToString(sum[:]), nil
 	case "exitCode":
 		return 0, nil
 	case "commit": // a git ref resolved: a stable fake commit per ref
