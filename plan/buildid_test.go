@@ -95,16 +95,22 @@ func TestBuildIDChangesWithEachInput(t *testing.T) {
 		{"asset stage image", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
 			in.Source.NodeImage = "node:24-bookworm-slim"
 		}},
-		{"asset stage image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) { r.Images[node] = fakeDigest("other node") }},
+		{"asset stage image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) {
+			r.Images[node] = fakeDigest("other node")
+		}},
 		{"dependency stage image", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
 			in.Source.ComposerImage = "composer:2.9"
 		}},
 		{"dependency stage image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) {
 			r.Images[tg.Source.ComposerImage] = fakeDigest("other composer")
 		}},
-		{"base image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) { r.Images[php] = fakeDigest("php rebuilt") }},
+		{"base image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) {
+			r.Images[php] = fakeDigest("php rebuilt")
+		}},
 		{"build context", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) { r.Context = fakeDigest("edited") }},
-		{"Dockerfile", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) { in.Runtime.Dockerfile = "other/Dockerfile" }},
+		{"Dockerfile", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
+			in.Runtime.Dockerfile = "other/Dockerfile"
+		}},
 		{"Dockerfile stage", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) { in.Runtime.Target = "debug" }},
 		{"build argument", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
 			in.Runtime.BuildArgs = append(in.Runtime.BuildArgs, plan.BuildArg{Name: "EXTRA", Value: "1"})
