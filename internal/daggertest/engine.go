@@ -43,6 +43,7 @@ type Engine struct {
 	failPush []func(address string) bool
 	stdout   []stdoutRule
 	registry registry
+	commits  map[string]string // git URL and ref -> commit
 }
 
 type stdoutRule struct {
@@ -119,6 +120,17 @@ func (e *Engine) Stdout(match func(*Node) bool, out string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stdout = append([]stdoutRule{{match, out}}, e.stdout...)
+}
+
+// SetCommit makes ref (a branch, tag or other name) of the git repository url resolve to
+// commit, as a push there would.
+func (e *Engine) SetCommit(url, ref, commit string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.commits == nil {
+		e.commits = map[string]string{}
+	}
+	e.commits[url+"\x00"+ref] = commit
 }
 
 // Queries are the query texts received, in arrival order.
@@ -384,7 +396,12 @@ func (e *Engine) answer(ev Eval) (any, error) {
 		return "sha256:" + hex.EncodeToString(sum[:]), nil
 	case "exitCode":
 		return 0, nil
-	case "commit": // a git ref resolved: a stable fake commit per ref
+	case "commit": // a git ref resolved: a stable fake commit per ref, unless set
+		if repo := ev.Node.Parent; repo != nil && repo.Field == "git" {
+			if c, ok := e.commits[repo.Str("url")+"\x00"+ev.Node.Str("name")]; ok {
+				return c, nil
+			}
+		}
 		sum := sha256.Sum256([]byte(ev.Node.ID))
 		return hex.EncodeToString(sum[:20]), nil
 	}
@@ -392,10 +409,13 @@ func (e *Engine) answer(ev Eval) (any, error) {
 }
 
 // digest is the fake manifest digest of an image and its platform variants: equal content,
-// equal digest, as in a registry.
+// equal digest, as in a registry. A registry login is no content.
 func digest(nodes []*Node) string {
 	h := sha256.New()
 	for _, n := range nodes {
+		for n.Field == "withRegistryAuth" && n.Parent != nil {
+			n = n.Parent
+		}
 		io.WriteString(h, n.ID+"\n")
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
