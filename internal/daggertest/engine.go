@@ -44,6 +44,7 @@ type Engine struct {
 	stdout   []stdoutRule
 	registry registry
 	commits  map[string]string // git URL and ref -> commit
+	contents []func(*Node) (string, bool)
 }
 
 type stdoutRule struct {
@@ -120,6 +121,14 @@ func (e *Engine) Stdout(match func(*Node) bool, out string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stdout = append([]stdoutRule{{match, out}}, e.stdout...)
+}
+
+// Contents makes the contents of every file for which answer says so what it returns, as a
+// command that wrote it would. Other files answer an error: the fake writes no files.
+func (e *Engine) Contents(answer func(file *Node) (string, bool)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.contents = append(e.contents, answer)
 }
 
 // SetCommit makes ref (a branch, tag or other name) of the git repository url resolve to
@@ -386,6 +395,13 @@ func (e *Engine) answer(ev Eval) (any, error) {
 		return "", nil
 	case "stderr", "combinedOutput":
 		return "", nil
+	case "contents":
+		for _, answer := range e.contents {
+			if out, ok := answer(ev.Node); ok {
+				return out, nil
+			}
+		}
+		return nil, fmt.Errorf("fake engine: no contents for %s", ev.Node)
 	case "label":
 		name, _ := ev.Args["name"].(string)
 		return e.label(ev.Node, name)
