@@ -112,7 +112,9 @@ func checkAttestation(t *testing.T, attest *daggertest.Node, index, pl string) {
 		t.Errorf("the SBOM comes from %v, want syft %q", scans, want)
 	}
 	for _, n := range []*daggertest.Node{sbom, attest} {
-		if !slices.ContainsFunc(n.Steps("withMountedSecret"), func(m *daggertest.Node) bool { return m.Ref("source").Field == "setSecret" || m.Ref("source").Field == "secret" }) {
+		if !slices.ContainsFunc(n.Steps("withMountedSecret"), func(m *daggertest.Node) bool {
+			return m.Ref("source").Field == "setSecret" || m.Ref("source").Field == "secret"
+		}) {
 			t.Errorf("no registry login for %v", n)
 		}
 	}
