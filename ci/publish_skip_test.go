@@ -14,6 +14,7 @@ import (
 func TestPublishReportsUnchangedTargets(t *testing.T) {
 	p := fixture(t)
 	engine := daggertest.New("linux/amd64")
+	engine.GitFile(fixtureSource, "", "package.json", `{"scripts": {"webpack-prod": "webpack --config webpack.prod.js --mode production"}}`)
 	dockerfiles := t.TempDir() // the same build context each time, as in one checkout
 	publish := func(args ...string) (code int, stdout, stderr string) {
 		var out, errOut bytes.Buffer

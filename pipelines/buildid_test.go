@@ -126,6 +126,7 @@ func runOn(t *testing.T, engine *daggertest.Engine, p *plan.Plan, filter plan.Fi
 	if err != nil {
 		t.Fatal(err)
 	}
+	engine.GitFile(p.Targets[0].Source.URL, "", "package.json", webpackPackageJSON)
 	ctx := context.Background()
 	dag, err := engine.Connect(ctx)
 	if err != nil {

@@ -21,7 +21,7 @@ const (
 // syftReports makes the fake engine answer each syft scan's JSON report with a manifest
 // digest made from the platform scanned, as syft reports the manifest it read.
 func syftReports(engine *daggertest.Engine) {
-	engine.Contents(func(file *daggertest.Node) (string, bool) {
+	engine.Written(func(file *daggertest.Node) (string, bool) {
 		for _, e := range file.Steps("withExec") {
 			args := e.Strings("args")
 			if i := slices.Index(args, "--platform"); len(args) > 0 && args[0] == "/syft" && i > 0 {

@@ -82,7 +82,7 @@ type Pipeline struct {
 	run      string          // names this run, so that registry steps are not taken from the cache
 
 	mu      sync.Mutex
-	sources map[plan.Source]*sourceStage
+	sources map[string]*sourceStage // by plan.Source
 	digests map[imageKey]*resolution
 
 	contextOnce sync.Once // the digest of Options.Dockerfiles
@@ -98,7 +98,7 @@ func New(ctx context.Context, dag *dagger.Client, p *plan.Plan, opts Options) (*
 		return nil, fmt.Errorf("asking the Dagger engine for its platform: %w", err)
 	}
 	return &Pipeline{dag: dag, plan: p, opts: opts, platform: native, run: time.Now().UTC().Format(time.RFC3339Nano),
-		sources: map[plan.Source]*sourceStage{}, digests: map[imageKey]*resolution{}}, nil
+		sources: map[string]*sourceStage{}, digests: map[imageKey]*resolution{}}, nil
 }
 
 // Run builds every target of the plan and applies steps to it, at most Options.Jobs targets

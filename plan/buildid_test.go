@@ -15,6 +15,8 @@ import (
 const idFixture = header + `bases: [apache, fpm-alpine]
 versions:
   - {version: 6.0.3, php: "8.3", node: "22"}
+tests:
+  - {php: "8.3", node: "22"}
 `
 
 var (
@@ -55,7 +57,7 @@ func target(t *testing.T, p *plan.Plan, name string) plan.Target {
 func TestBuildIDGolden(t *testing.T) {
 	p := mustPlan(t, idFixture)
 	var b strings.Builder
-	for _, name := range []string{"6.0.3 apache", "6.0.3 fpm-alpine", "tests-php8.3 apache"} {
+	for _, name := range []string{"6.0.3 apache", "6.0.3 fpm-alpine", "tests-php8.3"} {
 		tg := target(t, p, name)
 		in := p.BuildInputs(tg)
 		doc, err := json.MarshalIndent(in, "", "  ")
@@ -97,6 +99,9 @@ func TestBuildIDChangesWithEachInput(t *testing.T) {
 		}},
 		{"asset stage image digest", func(_ *plan.BuildInputs, _ *versions.Platform, r *plan.Resolved) {
 			r.Images[node] = fakeDigest("other node")
+		}},
+		{"asset command", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
+			in.Source.Assets = []string{"npm", "run", "build"}
 		}},
 		{"dependency stage image", func(in *plan.BuildInputs, _ *versions.Platform, _ *plan.Resolved) {
 			in.Source.ComposerImage = "composer:2.9"

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	pathpkg "path"
 	"slices"
 	"strings"
 	"sync"
@@ -41,16 +42,22 @@ type Engine struct {
 	evals    []Eval
 	failExec []execRule
 	failPush []func(address string) bool
+	files    map[fileKey]string
+	commits  map[string]string // commit handed out -> the ref it resolved
 	stdout   []stdoutRule
+	written  []func(*Node) (string, bool)
 	registry registry
-	commits  map[string]string // git URL and ref -> commit
-	contents []func(*Node) (string, bool)
+	pushed   map[string]string // git URL and ref -> the commit SetCommit gave it
 }
 
 type stdoutRule struct {
 	match func(*Node) bool
 	out   string
 }
+
+// fileKey names a file that a test gave contents: path in a git repository's trees at ref
+// ("" for every ref), or in a host directory (repo "", ref the directory).
+type fileKey struct{ repo, ref, path string }
 
 type execRule struct {
 	match  func(*Node) bool
@@ -78,7 +85,8 @@ func (ev Eval) Inputs() []*Node {
 
 // New starts a fake engine whose native platform is platform ("linux/amd64").
 func New(platform string) *Engine {
-	return &Engine{platform: platform, nodes: map[string]*Node{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
+	return &Engine{platform: platform, nodes: map[string]*Node{}, files: map[fileKey]string{}, commits: map[string]string{},
+		pushed: map[string]string{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
 }
 
 // CommitTime is what `git log --format=%ct` prints in the fake engine, unless a Stdout rule
@@ -123,12 +131,12 @@ func (e *Engine) Stdout(match func(*Node) bool, out string) {
 	e.stdout = append([]stdoutRule{{match, out}}, e.stdout...)
 }
 
-// Contents makes the contents of every file for which answer says so what it returns, as a
-// command that wrote it would. Other files answer an error: the fake writes no files.
-func (e *Engine) Contents(answer func(file *Node) (string, bool)) {
+// Written makes the contents of every file for which answer says so what it returns, as a
+// command that wrote it would; other files are looked up as GitFile and HostFile gave them.
+func (e *Engine) Written(answer func(file *Node) (string, bool)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.contents = append(e.contents, answer)
+	e.written = append(e.written, answer)
 }
 
 // SetCommit makes ref (a branch, tag or other name) of the git repository url resolve to
@@ -136,11 +144,26 @@ func (e *Engine) Contents(answer func(file *Node) (string, bool)) {
 func (e *Engine) SetCommit(url, ref, commit string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.commits == nil {
-		e.commits = map[string]string{}
-	}
-	e.commits[url+"\x00"+ref] = commit
+	e.pushed[url+"\x00"+ref] = commit
 }
+
+// GitFile gives the file at path of the trees of the git repository url contents, at ref
+// (a branch or tag as resolved, e.g. "v6.0.3") or, with ref "", at every ref and commit.
+// Reading a file of a tree that no call gave is an error, as reading a missing file is.
+func (e *Engine) GitFile(url, ref, path, contents string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.files[fileKey{url, ref, cleanPath(path)}] = contents
+}
+
+// HostFile gives the file at path of the host directory dir contents.
+func (e *Engine) HostFile(dir, path, contents string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.files[fileKey{"", dir, cleanPath(path)}] = contents
+}
+
+func cleanPath(p string) string { return strings.TrimPrefix(pathpkg.Clean("/"+p), "/") }
 
 // Queries are the query texts received, in arrival order.
 func (e *Engine) Queries() []string {
@@ -395,13 +418,6 @@ func (e *Engine) answer(ev Eval) (any, error) {
 		return "", nil
 	case "stderr", "combinedOutput":
 		return "", nil
-	case "contents":
-		for _, answer := range e.contents {
-			if out, ok := answer(ev.Node); ok {
-				return out, nil
-			}
-		}
-		return nil, fmt.Errorf("fake engine: no contents for %s", ev.Node)
 	case "label":
 		name, _ := ev.Args["name"].(string)
 		return e.label(ev.Node, name)
@@ -413,15 +429,67 @@ func (e *Engine) answer(ev Eval) (any, error) {
 	case "exitCode":
 		return 0, nil
 	case "commit": // a git ref resolved: a stable fake commit per ref, unless set
+		sum := sha256.Sum256([]byte(ev.Node.ID))
+		commit := hex.EncodeToString(sum[:20])
 		if repo := ev.Node.Parent; repo != nil && repo.Field == "git" {
-			if c, ok := e.commits[repo.Str("url")+"\x00"+ev.Node.Str("name")]; ok {
-				return c, nil
+			if c, ok := e.pushed[repo.Str("url")+"\x00"+ev.Node.Str("name")]; ok {
+				commit = c
 			}
 		}
-		sum := sha256.Sum256([]byte(ev.Node.ID))
-		return hex.EncodeToString(sum[:20]), nil
+		e.commits[commit] = ev.Node.Str("name")
+		return commit, nil
+	case "contents":
+		return e.contents(ev)
 	}
 	return nil, fmt.Errorf("fake engine: unsupported leaf %s on %s", ev.Field, ev.Node.Field)
+}
+
+// contents answers the contents of a file of a git tree or a host directory, as GitFile and
+// HostFile gave them.
+func (e *Engine) contents(ev Eval) (any, error) {
+	file := ev.Node
+	for _, answer := range e.written {
+		if out, ok := answer(file); ok {
+			return out, nil
+		}
+	}
+	if len(ev.Args) > 0 {
+		return nil, fmt.Errorf("fake engine: contents%s: reading part of a file is not supported", formatArgs(ev.Args))
+	}
+	if file.Field != "file" || file.Parent == nil {
+		return nil, fmt.Errorf("fake engine: contents of %v: only a file of a directory can be read", file)
+	}
+	key, ok := e.fileKey(file.Parent, cleanPath(file.Str("path")))
+	if !ok {
+		return nil, fmt.Errorf("fake engine: contents of %v: only a file of a git tree or a host directory can be read", file)
+	}
+	if c, found := e.files[key]; found {
+		return c, nil
+	}
+	if key.repo != "" {
+		if c, found := e.files[fileKey{key.repo, "", key.path}]; found {
+			return c, nil
+		}
+	}
+	// What the engine answers for a missing file.
+	return nil, fmt.Errorf("lstat /%s: no such file or directory", key.path)
+}
+
+// fileKey locates path in dir: a git tree (of a resolved commit, or of a ref) or a host
+// directory.
+func (e *Engine) fileKey(dir *Node, path string) (fileKey, bool) {
+	switch {
+	case dir.Field == "directory" && dir.Parent != nil && dir.Parent.Field == "host":
+		return fileKey{"", dir.Str("path"), path}, true
+	case dir.Field != "tree" || dir.Parent == nil || dir.Parent.Parent == nil || dir.Parent.Parent.Field != "git":
+		return fileKey{}, false
+	}
+	at, repo := dir.Parent, dir.Parent.Parent
+	ref := at.Str("name") // ref, branch or tag
+	if at.Field == "commit" {
+		ref = e.commits[at.Str("id")]
+	}
+	return fileKey{repo.Str("url"), ref, path}, true
 }
 
 // digest is the fake manifest digest of an image and its platform variants: equal content,
