@@ -31,6 +31,7 @@ type credentials struct {
 	dockerConfig *dagger.Secret
 	// cosign's environment: the key and its password, or the identity token.
 	signing map[string]*dagger.Secret
+	stage   *dagger.Secret // the staging repository's password, if any
 }
 
 func (p *Pipeline) credentials(ctx context.Context, pub Publish) (*credentials, error) {
@@ -45,6 +46,13 @@ func (p *Pipeline) credentials(ctx context.Context, pub Publish) (*credentials, 
 	}
 	if c.dockerConfig, err = p.secret(ctx, "DOCKER_CONFIG_JSON", config); err != nil {
 		return nil, err
+	}
+	for _, s := range []*Stage{pub.StageTo, pub.AssembleFrom} {
+		if s != nil {
+			if c.stage, err = p.secret(ctx, "STAGING_REGISTRY_PASSWORD", s.Password); err != nil {
+				return nil, err
+			}
+		}
 	}
 	env := map[string]string{"SIGSTORE_ID_TOKEN": pub.Sign.IDToken}
 	if pub.Sign.Key != "" {

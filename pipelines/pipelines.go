@@ -23,6 +23,7 @@ import (
 	"dagger.io/dagger"
 
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/versions"
 )
 
 // Options configure a Pipeline.
@@ -53,6 +54,12 @@ type Publish struct {
 	// Sign signs every pushed index and attests each platform image's SBOM; the zero value
 	// publishes unsigned.
 	Sign Signing
+	// StageTo, if set, makes this a platform job: each platform's image goes to the staging
+	// repository under its build ID, and nothing to the release repository.
+	StageTo *Stage
+	// AssembleFrom, if set, makes this an assemble job: it builds nothing, but pushes the
+	// images that platform jobs staged there as the targets' indexes.
+	AssembleFrom *Stage
 }
 
 // Status is what became of a target.
@@ -143,7 +150,8 @@ func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, cr
 
 func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, creds *credentials) Result {
 	r := Result{Target: t}
-	if pub := steps.Publish; pub != nil && !pub.Rebuild {
+	pub := steps.Publish
+	if pub != nil && !pub.Rebuild {
 		unchanged, err := p.unchanged(ctx, t, creds)
 		if err != nil {
 			r.Err = err
@@ -151,16 +159,36 @@ func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, cre
 		}
 		if unchanged != nil {
 			r.Status = Unchanged
-			r.Pushed, r.Err = p.moveFloating(ctx, t, *unchanged, *pub, creds)
+			if pub.StageTo == nil { // the assemble job moves the tags
+				r.Pushed, r.Err = p.moveFloating(ctx, t, *unchanged, *pub, creds)
+			}
 			return r
 		}
+		if pub.StageTo != nil {
+			staged, err := p.allStaged(ctx, t, *pub.StageTo, creds)
+			if staged || err != nil {
+				r.Status, r.Err = Unchanged, err
+				return r
+			}
+		}
+	}
+	if pub != nil && pub.AssembleFrom != nil {
+		images, err := p.staged(ctx, t, *pub.AssembleFrom, creds)
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.Pushed, r.Err = p.publish(ctx, t, images, *pub, creds)
+		return r
 	}
 	images, err := p.build(ctx, t)
 	if err != nil {
 		r.Err = err
 		return r
 	}
-	if steps.Test {
+	// A platform job tests what runs natively; an emulated platform is not tested, here or in
+	// the assemble job.
+	if steps.Test && (pub == nil || pub.StageTo == nil || p.builtNatively(t)) {
 		if r.Err = p.smokeTest(ctx, t); r.Err != nil {
 			return r
 		}
@@ -170,10 +198,18 @@ func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, cre
 			return r
 		}
 	}
-	if steps.Publish != nil {
-		r.Pushed, r.Err = p.publish(ctx, t, images, *steps.Publish, creds)
+	switch {
+	case pub != nil && pub.StageTo != nil:
+		r.Pushed, r.Err = p.staging(ctx, t, images, *pub, creds)
+	case pub != nil:
+		r.Pushed, r.Err = p.publish(ctx, t, images, *pub, creds)
 	}
 	return r
+}
+
+// builtNatively says whether one of t's platforms is the engine's own.
+func (p *Pipeline) builtNatively(t plan.Target) bool {
+	return slices.ContainsFunc(t.Platforms, func(pl versions.Platform) bool { return platformOf(pl) == p.platform })
 }
 
 // build makes t's image for each of its platforms, concurrently, and waits until the engine

@@ -46,7 +46,7 @@ type Engine struct {
 	commits  map[string]string // commit handed out -> the ref it resolved
 	stdout   []stdoutRule
 	written  []func(*Node) (string, bool)
-	registry registry
+	registry *registry
 	pushed   map[string]string // git URL and ref -> the commit SetCommit gave it
 }
 
@@ -86,7 +86,7 @@ func (ev Eval) Inputs() []*Node {
 // New starts a fake engine whose native platform is platform ("linux/amd64").
 func New(platform string) *Engine {
 	return &Engine{platform: platform, nodes: map[string]*Node{}, files: map[fileKey]string{}, commits: map[string]string{},
-		pushed: map[string]string{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
+		pushed: map[string]string{}, registry: &registry{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
 }
 
 // CommitTime is what `git log --format=%ct` prints in the fake engine, unless a Stdout rule

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Image is what the fake registry holds under a reference for one platform: the digest the
@@ -19,8 +20,17 @@ type Image struct {
 // pushed resolves to a digest made from it, with no labels, as a public base image would;
 // one marked unreadable fails, as a missing tag or a registry without access does.
 type registry struct {
+	mu         sync.Mutex
 	images     map[string]map[string]Image // reference -> platform -> image
 	unreadable map[string]bool
+}
+
+// ShareRegistry makes e see and write other's registry, as two CI jobs on different
+// runners (and native platforms) see one registry.
+func (e *Engine) ShareRegistry(other *Engine) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.registry = other.registry
 }
 
 // SetImage makes ref, for platform, resolve to img.
@@ -31,6 +41,8 @@ func (e *Engine) SetImage(ref, platform string, img Image) {
 }
 
 func (e *Engine) setImage(ref, platform string, img Image) {
+	e.registry.mu.Lock()
+	defer e.registry.mu.Unlock()
 	if e.registry.images == nil {
 		e.registry.images = map[string]map[string]Image{}
 	}
@@ -45,6 +57,8 @@ func (e *Engine) setImage(ref, platform string, img Image) {
 func (e *Engine) SetUnreadable(ref string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.registry.mu.Lock()
+	defer e.registry.mu.Unlock()
 	if e.registry.unreadable == nil {
 		e.registry.unreadable = map[string]bool{}
 	}
@@ -59,6 +73,8 @@ func (e *Engine) Image(ref, platform string) (Image, error) {
 }
 
 func (e *Engine) image(ref, platform string) (Image, error) {
+	e.registry.mu.Lock()
+	defer e.registry.mu.Unlock()
 	if e.registry.unreadable[ref] {
 		return Image{}, fmt.Errorf("failed to resolve source metadata for %s: not found", ref)
 	}
@@ -115,14 +131,32 @@ func (e *Engine) imageRef(n *Node) (string, error) {
 	return name + "@" + img.Digest, nil
 }
 
-// record puts what a publish pushed into the registry: each platform's image, with the
-// labels set on its way, under address and the index's digest.
+// record puts what a publish pushed into the registry: each platform's image, with its
+// labels, under address and the index's digest.
 func (e *Engine) record(address, digest string, images []*Node) {
 	for _, n := range images {
-		labels := map[string]string{}
-		for _, l := range n.Steps("withLabel") {
-			labels[l.Str("name")] = l.Str("value")
-		}
-		e.setImage(address, n.Platform(), Image{Digest: digest, Labels: labels})
+		e.setImage(address, n.Platform(), Image{Digest: digest, Labels: e.labels(n)})
 	}
+}
+
+// labels are the labels of container n: those of the image it was pulled from, if any, and
+// those set on its way since.
+func (e *Engine) labels(n *Node) map[string]string {
+	labels := map[string]string{}
+	for _, c := range n.Chain() {
+		switch c.Field {
+		case "from":
+			labels = map[string]string{}
+			if _, img, err := e.pulled(c); err == nil {
+				for k, v := range img.Labels {
+					labels[k] = v
+				}
+			}
+		case "dockerBuild":
+			labels = map[string]string{}
+		case "withLabel":
+			labels[c.Str("name")] = c.Str("value")
+		}
+	}
+	return labels
 }
