@@ -70,7 +70,7 @@ func (p *Pipeline) moveFloating(ctx context.Context, t plan.Target, pb published
 // pull is the image ref points at for platform pl, read with the registry login if any.
 func (p *Pipeline) pull(ref string, pl dagger.Platform, creds *credentials) *dagger.Container {
 	c := p.dag.Container(dagger.ContainerOpts{Platform: pl})
-	if creds != nil {
+	if creds != nil && creds.username != "" {
 		c = c.WithRegistryAuth(ref, creds.username, creds.password)
 	}
 	return c.From(ref)
