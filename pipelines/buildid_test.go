@@ -105,7 +105,7 @@ func buildArgs(n *daggertest.Node) []string {
 var sourceDateEpoch = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // planOf plans the versions file src with opts.
-func planOf(t *testing.T, src string, opts plan.Options) *plan.Plan {
+func planOf(t testing.TB, src string, opts plan.Options) *plan.Plan {
 	t.Helper()
 	f, err := versions.Parse(strings.NewReader(src))
 	if err != nil {
@@ -120,7 +120,7 @@ func planOf(t *testing.T, src string, opts plan.Options) *plan.Plan {
 
 // runOn runs the targets of p that filter selects through a pipeline on engine, applying
 // steps, and returns the results.
-func runOn(t *testing.T, engine *daggertest.Engine, p *plan.Plan, filter plan.Filter, steps pipelines.Steps) []pipelines.Result {
+func runOn(t testing.TB, engine *daggertest.Engine, p *plan.Plan, filter plan.Filter, steps pipelines.Steps) []pipelines.Result {
 	t.Helper()
 	p, err := p.Select(filter)
 	if err != nil {
