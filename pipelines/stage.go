@@ -61,29 +61,39 @@ func (p *Pipeline) stagedRefs(ctx context.Context, t plan.Target, s Stage) ([]st
 }
 
 // staged pulls t's images from the staging repository, in t.Platforms order: what the
-// platform jobs built from the inputs this job resolves. An image missing there fails t,
-// naming it; a platform job that failed has failed the pipeline already.
+// platform jobs built from the inputs this job resolves. A platform whose job found the
+// release repository holding its image unchanged staged nothing: that image comes from
+// there. An image found in neither fails t, naming it; a platform job that failed has
+// failed the pipeline already.
 func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *credentials) ([]*dagger.Container, error) {
 	refs, err := p.stagedRefs(ctx, t, s)
 	if err != nil {
 		return nil, err
 	}
+	released := t.Ref(pushOrder(t.Tags)[0])
 	images := make([]*dagger.Container, len(refs))
 	for i, ref := range refs {
-		c := p.dag.Container(dagger.ContainerOpts{Platform: platformOf(t.Platforms[i])})
+		pl := platformOf(t.Platforms[i])
+		c := p.dag.Container(dagger.ContainerOpts{Platform: pl})
 		if creds != nil {
 			c = c.WithRegistryAuth(ref, s.Username, creds.stage)
 		}
-		images[i] = c.From(ref)
-		id, err := images[i].Label(ctx, plan.LabelBuildID)
-		if err != nil || s.ref(id) != ref {
-			if err == nil {
-				err = fmt.Errorf("it holds build ID %q", id)
-			}
-			return nil, fmt.Errorf("assembling %s: no image of %s staged as %s (did its platform job run on these inputs?): %w", t, t.Platforms[i], ref, err)
+		id := strings.TrimPrefix(ref, s.Repository+":")
+		if images[i] = c.From(ref); holds(ctx, images[i], id) {
+			continue
 		}
+		if images[i] = p.pull(released, pl, creds); holds(ctx, images[i], id) {
+			continue
+		}
+		return nil, fmt.Errorf("assembling %s: no image of %s staged as %s, nor released as %s (did its platform job run on these inputs?)", t, t.Platforms[i], ref, released)
 	}
 	return images, nil
+}
+
+// holds says whether img can be read and has the build ID whose hex digits are id.
+func holds(ctx context.Context, img *dagger.Container, id string) bool {
+	got, err := img.Label(ctx, plan.LabelBuildID)
+	return err == nil && got == "sha256:"+id
 }
 
 // allStaged says whether every image of t is in the staging repository already, so that a

@@ -3,6 +3,7 @@ package pipelines_test
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,4 +156,32 @@ func platformsOf(nodes []*daggertest.Node) []string {
 		out = append(out, n.Platform())
 	}
 	return out
+}
+
+// When one platform's image is unchanged in the release repository, its platform job stages
+// nothing and the assemble job takes that platform's image from the release.
+func TestAssembleTakesAnUnchangedPlatformFromTheRelease(t *testing.T) {
+	p := planOf(t, nightlyFile, plan.Options{})
+	registry := published(t, p)
+	// Only linux/arm64 of php:8.2-apache changed (a registry resolving per platform).
+	registry.SetImage("php:8.2-apache", "linux/arm64", daggertest.Image{Digest: "sha256:" + strings.Repeat("a", 64)})
+	for _, pl := range []string{"linux/amd64", "linux/arm64"} {
+		_, results := job(t, registry, pl, p, []string{pl}, stageTo(staging))
+		for _, r := range results {
+			onIt := slices.Contains(r.Target.Images(), "php:8.2-apache") && pl == "linux/arm64"
+			if (r.Status == pipelines.Built) != onIt {
+				t.Errorf("%s job: %s %s", pl, r.Target, r.Status)
+			}
+		}
+	}
+	_, results := job(t, registry, "linux/amd64", p, nil, assembleFrom(staging))
+	for _, r := range results {
+		want := pipelines.Unchanged
+		if slices.Contains(r.Target.Images(), "php:8.2-apache") {
+			want = pipelines.Built
+		}
+		if r.Status != want {
+			t.Errorf("assemble: %s %s, want %s", r.Target, r.Status, want)
+		}
+	}
 }
