@@ -37,15 +37,17 @@ type credentials struct {
 func (p *Pipeline) credentials(ctx context.Context, pub Publish) (*credentials, error) {
 	c := &credentials{username: pub.Username, signing: map[string]*dagger.Secret{}}
 	var err error
-	if c.password, err = p.secret(ctx, "REGISTRY_PASSWORD", pub.Password); err != nil {
-		return nil, err
-	}
-	config, err := dockerConfig(p.plan.Repository, pub.Username, pub.Password)
-	if err != nil {
-		return nil, err
-	}
-	if c.dockerConfig, err = p.secret(ctx, "DOCKER_CONFIG_JSON", config); err != nil {
-		return nil, err
+	if pub.Username != "" { // a platform job may have no release login: it only reads there
+		if c.password, err = p.secret(ctx, "REGISTRY_PASSWORD", pub.Password); err != nil {
+			return nil, err
+		}
+		config, err := dockerConfig(p.plan.Repository, pub.Username, pub.Password)
+		if err != nil {
+			return nil, err
+		}
+		if c.dockerConfig, err = p.secret(ctx, "DOCKER_CONFIG_JSON", config); err != nil {
+			return nil, err
+		}
 	}
 	for _, s := range []*Stage{pub.StageTo, pub.AssembleFrom} {
 		if s != nil {
