@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -228,5 +231,49 @@ func TestNoCreationTimeWithoutSourceDateEpoch(t *testing.T) {
 				t.Errorf("%s: label %s=%s without SOURCE_DATE_EPOCH", tg, l.Key, l.Value)
 			}
 		}
+	}
+}
+
+// Each Dockerfile pins each of its planned bases with the planned argument: it declares the
+// argument and appends it to that image's FROM as a digest, so that the build uses what the
+// build ID names.
+func TestDockerfilesPinTheirBases(t *testing.T) {
+	f, err := versions.Load("../versions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.New(f, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[string]bool{}
+	for _, tg := range p.Targets {
+		rt := tg.Runtime
+		for _, b := range rt.Bases {
+			key := rt.Dockerfile + " " + b.Arg
+			if checked[key] {
+				continue
+			}
+			checked[key] = true
+			data, err := os.ReadFile(filepath.Join("..", "dockerfiles", rt.Dockerfile))
+			if errors.Is(err, os.ErrNotExist) {
+				t.Logf("%s is not in this tree (yet): nothing to check", rt.Dockerfile)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(data)
+			if !regexp.MustCompile(`(?m)^ARG ` + b.Arg + `(=|$)`).MatchString(text) {
+				t.Errorf("%s does not declare ARG %s, which pins %s", rt.Dockerfile, b.Arg, b.Image)
+			}
+			pinned := "${" + b.Arg + ":+@}${" + b.Arg + "}"
+			if !regexp.MustCompile(`(?m)^FROM \S*` + regexp.QuoteMeta(pinned) + `(\s|$)`).MatchString(text) {
+				t.Errorf("%s has no FROM ending in %s: %s is not pinned to its digest", rt.Dockerfile, pinned, b.Image)
+			}
+		}
+	}
+	if len(checked) == 0 {
+		t.Fatal("the shipped plan has no base images")
 	}
 }
