@@ -149,29 +149,13 @@ func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, cr
 }
 
 func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, creds *credentials) Result {
-	r := Result{Target: t}
 	pub := steps.Publish
 	if pub != nil && !pub.Rebuild {
-		unchanged, err := p.unchanged(ctx, t, creds)
-		if err != nil {
-			r.Err = err
+		if r, done := p.skip(ctx, t, *pub, creds); done {
 			return r
-		}
-		if unchanged != nil {
-			r.Status = Unchanged
-			if pub.StageTo == nil { // the assemble job moves the tags
-				r.Pushed, r.Err = p.moveFloating(ctx, t, *unchanged, *pub, creds)
-			}
-			return r
-		}
-		if pub.StageTo != nil {
-			staged, err := p.allStaged(ctx, t, *pub.StageTo, creds)
-			if staged || err != nil {
-				r.Status, r.Err = Unchanged, err
-				return r
-			}
 		}
 	}
+	r := Result{Target: t}
 	if pub != nil && pub.AssembleFrom != nil {
 		images, err := p.staged(ctx, t, *pub.AssembleFrom, creds)
 		if err != nil {
@@ -205,6 +189,30 @@ func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, cre
 		r.Pushed, r.Err = p.publish(ctx, t, images, *pub, creds)
 	}
 	return r
+}
+
+// skip finishes a publish of t early when building would change nothing: the release
+// repository holds t's images with the build IDs this build would give them (then only
+// tags that point elsewhere are moved, by the assemble job in a staged pipeline), or a
+// platform job finds them all staged already.
+func (p *Pipeline) skip(ctx context.Context, t plan.Target, pub Publish, creds *credentials) (Result, bool) {
+	r := Result{Target: t, Status: Unchanged}
+	unchanged, err := p.unchanged(ctx, t, creds)
+	switch {
+	case err != nil:
+		r.Err = err
+		return r, true
+	case unchanged != nil && pub.StageTo == nil:
+		r.Pushed, r.Err = p.moveFloating(ctx, t, *unchanged, pub, creds)
+		return r, true
+	case unchanged != nil:
+		return r, true
+	case pub.StageTo != nil:
+		staged, err := p.allStaged(ctx, t, *pub.StageTo, creds)
+		r.Err = err
+		return r, staged || err != nil
+	}
+	return r, false
 }
 
 // builtNatively says whether one of t's platforms is the engine's own.
