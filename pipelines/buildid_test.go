@@ -69,6 +69,18 @@ func TestImagesCarryTheirBuildID(t *testing.T) {
 				t.Errorf("%s: runtime not pinned to php:8.3-apache@%s: %v", pl, php.Digest, build)
 			}
 		}
+		// The build ID's context digest is that of the very directory the runtimes are built
+		// from, which leaves out the Go tests beside the Dockerfiles.
+		digests := engine.Evaluated("digest")
+		for _, img := range imagesByPlatform(engine) {
+			build := img.Steps("dockerBuild")[0]
+			if len(digests) != 1 || digests[0].Node != build.Parent {
+				t.Errorf("the build ID covers %v, the runtime is built from %v", digests, build.Parent)
+			}
+			if got := build.Parent.Strings("exclude"); !slices.Equal(got, []string{"**/*.go", "**/testdata"}) {
+				t.Errorf("the build context excludes %q, want the Go tests and their data", got)
+			}
+		}
 		if ids["linux/amd64"] == ids["linux/arm64"] {
 			t.Errorf("both platforms have the build ID %s", ids["linux/amd64"])
 		}

@@ -61,7 +61,7 @@ func (p *Pipeline) identify(ctx context.Context, t plan.Target, pl dagger.Platfo
 // contextDigest is the digest of the Dockerfiles' build context, asked for once.
 func (p *Pipeline) contextDigest(ctx context.Context) (string, error) {
 	p.contextOnce.Do(func() {
-		p.context, p.contextErr = p.dag.Host().Directory(p.opts.Dockerfiles).Digest(ctx)
+		p.context, p.contextErr = p.buildContext().Digest(ctx)
 		if p.contextErr != nil {
 			p.contextErr = fmt.Errorf("reading the digest of %s: %w", p.opts.Dockerfiles, p.contextErr)
 		}

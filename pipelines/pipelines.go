@@ -290,12 +290,19 @@ func (p *Pipeline) runtime(rt plan.Runtime, pl dagger.Platform, r plan.Resolved)
 	for _, b := range rt.Bases {
 		args = append(args, dagger.BuildArg{Name: b.Arg, Value: r.Images[b.Image]})
 	}
-	return p.dag.Host().Directory(p.opts.Dockerfiles).DockerBuild(dagger.DirectoryDockerBuildOpts{
+	return p.buildContext().DockerBuild(dagger.DirectoryDockerBuildOpts{
 		Dockerfile: rt.Dockerfile,
 		Target:     rt.Target,
 		Platform:   pl,
 		BuildArgs:  args,
 	})
+}
+
+// buildContext is the runtime Dockerfiles' build context: Options.Dockerfiles without the Go
+// tests and their data that live there, which no build reads and whose changes must not
+// change a build ID.
+func (p *Pipeline) buildContext() *dagger.Directory {
+	return p.dag.Host().Directory(p.opts.Dockerfiles, dagger.HostDirectoryOpts{Exclude: []string{"**/*.go", "**/testdata"}})
 }
 
 // explain adds a failed command's output to err: the SDK's ExecError message leaves it out.
