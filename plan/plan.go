@@ -61,34 +61,43 @@ type Target struct {
 // Source is the Stud.IP tree of a target and the images its architecture-independent
 // stages run in.
 type Source struct {
-	URL           string // git repository
-	Ref           string // branch, tag or commit
-	NodeImage     string // runs npm ci and the asset command
-	ComposerImage string // runs composer install
+	URL           string `json:"url"`           // git repository
+	Ref           string `json:"ref,omitempty"` // branch, tag or commit
+	NodeImage     string `json:"nodeImage"`     // runs npm ci and the asset command
+	ComposerImage string `json:"composerImage"` // runs composer install
 	// Assets is the asset command that versions.yaml sets for the entry; nil to choose it
 	// from the tree's package.json with AssetCommand.
-	Assets []string
+	Assets []string `json:"assets,omitempty"`
 }
 
 // Runtime is a Docker build of dockerfiles/ (the build context).
 type Runtime struct {
-	Dockerfile string     // relative to dockerfiles/, e.g. "apache/Dockerfile"
-	Target     string     // the stage to build; "" for the last one
-	BuildArgs  []BuildArg // sorted by name
+	Dockerfile string     `json:"dockerfile"`       // relative to dockerfiles/, e.g. "apache/Dockerfile"
+	Target     string     `json:"target,omitempty"` // the stage to build; "" for the last one
+	BuildArgs  []BuildArg `json:"buildArgs"`        // sorted by name
 	// Bases are the images the Dockerfile starts from. The pipeline resolves each to a digest
 	// and passes it in the base's Arg, so that the build uses what the build ID names.
-	Bases []BaseImage
+	Bases []BaseImage `json:"bases"`
 }
 
 // BaseImage is an image a Dockerfile starts from (FROM), as pulled through the mirror, and
 // the build argument that pins it to a digest ("sha256:...", empty for the tag's current).
-type BaseImage struct{ Image, Arg string }
+type BaseImage struct {
+	Image string `json:"image"`
+	Arg   string `json:"arg"`
+}
 
 // BuildArg is one --build-arg.
-type BuildArg struct{ Name, Value string }
+type BuildArg struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
 
 // Label is one OCI image label.
-type Label struct{ Key, Value string }
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
 
 // OCI label keys (https://github.com/opencontainers/image-spec/blob/main/annotations.md).
 const (
