@@ -46,7 +46,8 @@ func releaseFixture(t *testing.T) []byte {
 
 var newReleases = []upstreamtest.Tag{
 	upstreamtest.Line60.As("v6.0.4"),
-	{Name: "v6.1", PHP: "~8.2.0|~8.3.0", Platform: "8.2", Node: ">=20 <25", Annotated: true},
+	{Name: "v6.1", PHP: "^8.2", Platform: "8.2", Node: ">=20 <25", Annotated: true,
+		Lock: map[string]string{"ezyang/htmlpurifier": "~7.4.0 || ~8.0.0 || ~8.1.0 || ~8.2.0 || ~8.3.0", "nette/utils": "8.0 - 8.4"}},
 	{Name: "v6.2.beta", PHP: "^8.4", Node: ">=24", Annotated: true},
 }
 

@@ -146,7 +146,7 @@ func Propose(ctx context.Context, repo Repository, f *versions.File, opts Runtim
 		if !u.NewLine() {
 			continue
 		}
-		files, err := repo.Files(ctx, u.Tag, ComposerJSON, PackageJSON)
+		files, err := repo.Files(ctx, u.Tag, ComposerJSON, ComposerLock, PackageJSON)
 		if err != nil {
 			return nil, err
 		}

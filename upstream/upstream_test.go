@@ -137,10 +137,13 @@ func TestBehind(t *testing.T) {
 var now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 func TestRuntimes(t *testing.T) {
-	files := func(composer, pkg string) map[string][]byte {
+	files := func(composer, lock, pkg string) map[string][]byte {
 		m := map[string][]byte{}
 		if composer != "" {
 			m[upstream.ComposerJSON] = []byte(composer)
+		}
+		if lock != "" {
+			m[upstream.ComposerLock] = []byte(lock)
 		}
 		if pkg != "" {
 			m[upstream.PackageJSON] = []byte(pkg)
@@ -151,6 +154,7 @@ func TestRuntimes(t *testing.T) {
 	tests := []struct {
 		name              string
 		composer, pkg     string
+		lock              string // composer.lock; "" for none
 		wantPHP, wantNode string
 		wantErr           string
 		wantNote          string
@@ -169,6 +173,17 @@ func TestRuntimes(t *testing.T) {
 			wantPHP: "8.4", wantNode: "26"},
 		{name: "only ended lines allowed", composer: `{"require": {"php": "^7.2"}}`, pkg: node("<=20"),
 			wantPHP: "7.4", wantNode: "20", wantNote: "every such line has reached its end of life"},
+		{name: "a locked package rules out newer lines (Stud.IP 6.0.2)", composer: `{"config": {"platform": {"php": "8.1"}}, "require": {"php": "^8.1"}}`,
+			lock: `{"packages": [{"name": "a/lib", "require": {"php": "8.0 - 8.3"}}, {"name": "b/lib", "require": {"php": ">=7.1"}}, {"name": "c/lib"}]}`,
+			pkg:  node(">=18 <23"), wantPHP: "8.3", wantNode: "22", wantNote: `php 8.4: not yet, a/lib requires php "8.0 - 8.3" (composer.lock)`},
+		{name: "the lock's dev packages do not count", composer: `{"require": {"php": "^8.1"}}`,
+			lock: `{"packages": [], "packages-dev": [{"name": "dev/tool", "require": {"php": ">=9.0"}}]}`,
+			pkg:  node(">=18"), wantPHP: "8.5", wantNode: "26"},
+		{name: "a lock constraint it cannot read is left out", composer: `{"require": {"php": "^8.1"}}`,
+			lock: `{"packages": [{"name": "odd/lib", "require": {"php": "eight"}}]}`,
+			pkg:  node(">=18"), wantPHP: "8.5", wantNode: "26", wantNote: "composer.lock: odd/lib's PHP requirement left out"},
+		{name: "bad lock", composer: `{"require": {"php": "^8.1"}}`, lock: `{"packages": {}}`, pkg: node(">=18"),
+			wantErr: "composer.lock: json: cannot unmarshal"},
 		{name: "no composer.json", pkg: node(">=18"), wantErr: "composer.json: the tag has none"},
 		{name: "no PHP named", composer: `{"require": {"ext-gd": "*"}}`, pkg: node(">=18"),
 			wantErr: "composer.json names no PHP version"},
@@ -182,7 +197,7 @@ func TestRuntimes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := upstream.Runtimes(files(tt.composer, tt.pkg), upstream.RuntimeOptions{Now: now})
+			rt, err := upstream.Runtimes(files(tt.composer, tt.lock, tt.pkg), upstream.RuntimeOptions{Now: now})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
@@ -211,9 +226,10 @@ func TestProposeFromGitRepository(t *testing.T) {
 		upstreamtest.Line60.As("v6.0"),
 		upstreamtest.Line60.As("v6.0.2"),
 		upstreamtest.Line60.As("v6.0.3"), // a new patch
-		upstreamtest.Tag{Name: "v6.1", PHP: "~8.2.0|~8.3.0", Platform: "8.2", Node: ">=20 <25"}, // a new line, lightweight tag
-		upstreamtest.Tag{Name: "v6.2.beta", PHP: "^8.4", Node: ">=24", Annotated: true},         // a pre-release
-		upstreamtest.Tag{Name: "v6.2.0-rc.1", PHP: "^8.4", Node: ">=24", Annotated: true},       // another spelling
+		upstreamtest.Tag{Name: "v6.1", PHP: "^8.2", Platform: "8.2", Node: ">=20 <25", // a new line, lightweight tag
+			Lock: map[string]string{"ezyang/htmlpurifier": "~7.4.0 || ~8.0.0 || ~8.1.0 || ~8.2.0 || ~8.3.0", "nette/utils": "8.0 - 8.4"}},
+		upstreamtest.Tag{Name: "v6.2.beta", PHP: "^8.4", Node: ">=24", Annotated: true},   // a pre-release
+		upstreamtest.Tag{Name: "v6.2.0-rc.1", PHP: "^8.4", Node: ">=24", Annotated: true}, // another spelling
 	)
 	repo := upstream.Git{URL: url}
 	ctx := context.Background()
@@ -242,7 +258,7 @@ func TestProposeFromGitRepository(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("proposed\n%q\nwant\n%q", got, want)
 	}
-	if len(updates) > 0 && !strings.Contains(strings.Join(updates[0].Notes, "\n"), `require.php "~8.2.0|~8.3.0" and config.platform.php "8.2"`) {
+	if len(updates) > 0 && !strings.Contains(strings.Join(updates[0].Notes, "\n"), `php 8.4: not yet, ezyang/htmlpurifier requires php`) {
 		t.Errorf("the new line's notes do not say why: %q", updates[0].Notes)
 	}
 }

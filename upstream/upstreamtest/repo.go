@@ -3,20 +3,24 @@
 package upstreamtest
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // Tag is a release tag of the fake Stud.IP repository and the files its commit holds.
 type Tag struct {
-	Name      string // v6.0.2, v6.1, v6.2.beta
-	PHP       string // composer.json require.php; "" leaves it out
-	Platform  string // composer.json config.platform.php; "" leaves it out
-	Node      string // package.json engines.node
-	Annotated bool   // an annotated tag (Stud.IP's are), else a lightweight one
+	Name     string // v6.0.2, v6.1, v6.2.beta
+	PHP      string // composer.json require.php; "" leaves it out
+	Platform string // composer.json config.platform.php; "" leaves it out
+	Node     string // package.json engines.node
+	// Lock is composer.lock's packages and their require.php; nil leaves the file out.
+	Lock      map[string]string
+	Annotated bool // an annotated tag (Stud.IP's are), else a lightweight one
 }
 
 // Stud.IP's lines as their tags have them (read from Stud.IP's repository: v5.4.11,
@@ -54,6 +58,10 @@ func Repo(t testing.TB, tags ...Tag) string {
 		write(t, work, "composer.json", composerJSON(tag))
 		write(t, work, "package.json", `{"name": "studip", "engines": {"node": "`+tag.Node+`"}}`+"\n")
 		write(t, work, "VERSION", "RELEASE "+strings.TrimPrefix(tag.Name, "v")+"\n")
+		os.Remove(filepath.Join(work, "composer.lock"))
+		if tag.Lock != nil {
+			write(t, work, "composer.lock", composerLock(tag.Lock))
+		}
 		git(work, "add", "-A")
 		git(work, "commit", "-q", "--allow-empty", "-m", "release "+tag.Name)
 		if tag.Annotated {
@@ -80,6 +88,14 @@ func composerJSON(tag Tag) string {
 	}
 	b.WriteString(`"ext-gd": "*"}}` + "\n")
 	return b.String()
+}
+
+func composerLock(packages map[string]string) string {
+	var entries []string
+	for _, name := range slices.Sorted(maps.Keys(packages)) {
+		entries = append(entries, `{"name": "`+name+`", "version": "1.0.0", "require": {"php": "`+packages[name]+`"}}`)
+	}
+	return `{"packages": [` + strings.Join(entries, ", ") + `], "packages-dev": [{"name": "dev/tool", "require": {"php": ">=9.9"}}]}` + "\n"
 }
 
 func write(t testing.TB, dir, name, content string) {
