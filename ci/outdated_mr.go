@@ -67,6 +67,8 @@ func (b *mergeRequestBot) propose(ctx context.Context, e *env, c change) error {
 	}
 	mr := fmt.Sprintf("!%d %s", out.MergeRequest.IID, out.MergeRequest.WebURL)
 	switch {
+	case out.Declined:
+		fmt.Fprintf(e.stdout, "Merge request %s, which proposed this change, was closed unmerged; not proposing it again.\n", mr)
 	case out.Created:
 		fmt.Fprintf(e.stdout, "Opened merge request %s (branch %s).\n", mr, p.Branch)
 	case out.Committed || out.Edited:

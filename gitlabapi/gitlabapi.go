@@ -56,18 +56,28 @@ type Outcome struct {
 	Committed    bool // Branch got a new commit
 	Edited       bool // an open merge request's title or description changed
 	Superseded   []MergeRequest
+	// Declined is set when a maintainer closed the merge request of Branch unmerged: then
+	// Propose changes nothing, and MergeRequest is that one.
+	Declined bool
 }
 
 // Propose makes Branch hold p.Files on top of Target, unless it already does, and opens
 // the merge request of Branch or updates the open one: however often it runs for the same
 // change, there is one merge request. Open merge requests with p.Label from other branches
-// are closed with a note pointing to this one.
+// are closed with a note pointing to this one. A change whose merge request a maintainer
+// closed is not proposed again.
 func (c *Client) Propose(ctx context.Context, p Proposal) (Outcome, error) {
 	var out Outcome
-	var open []MergeRequest
-	q := url.Values{"state": {"opened"}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
-	if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, &open); err != nil {
-		return out, err
+	var open, closed []MergeRequest
+	for state, list := range map[string]*[]MergeRequest{"opened": &open, "closed": &closed} {
+		q := url.Values{"state": {state}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
+		if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, list); err != nil {
+			return out, err
+		}
+	}
+	if len(open) == 0 && len(closed) > 0 {
+		out.MergeRequest, out.Declined = closed[0], true
+		return out, nil
 	}
 	same, err := c.branchHolds(ctx, p.Branch, p.Files)
 	if err != nil {

@@ -102,6 +102,28 @@ func TestProposeSupersedes(t *testing.T) {
 	}
 }
 
+// A maintainer who closes the merge request declines the change: it is not proposed again,
+// while a newer change is.
+func TestProposeRespectsADeclinedChange(t *testing.T) {
+	s := gitlabapitest.New(t, "42", token, map[string]string{"versions.yaml": "version: 6.0.2\n"})
+	c := client(s)
+	ctx := context.Background()
+	if _, err := c.Propose(ctx, proposal("6.0.3", "version: 6.0.3\n")); err != nil {
+		t.Fatal(err)
+	}
+	s.Decline(1)
+	out, err := c.Propose(ctx, proposal("6.0.3", "version: 6.0.3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Declined || out.Created || out.Committed || out.MergeRequest.IID != 1 || len(s.MergeRequests()) != 1 {
+		t.Errorf("%+v, want the declined !1 reported and nothing done", out)
+	}
+	if out, err = c.Propose(ctx, proposal("6.0.4", "version: 6.0.4\n")); err != nil || !out.Created {
+		t.Errorf("a newer change: %+v, %v; want it opened", out, err)
+	}
+}
+
 func TestProposeErrorsKeepTheTokenOut(t *testing.T) {
 	s := gitlabapitest.New(t, "42", "another-token", map[string]string{"versions.yaml": "x\n"})
 	_, err := client(s).Propose(context.Background(), proposal("6.0.3", "y\n"))

@@ -90,6 +90,13 @@ func (s *Server) SetFile(branch, path, content string) {
 	s.branches[branch][path] = content
 }
 
+// Decline closes merge request iid unmerged, as a maintainer who declines it does.
+func (s *Server) Decline(iid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mrs[iid-1].State = "closed"
+}
+
 // Commits is how many commits the API made on branch.
 func (s *Server) Commits(branch string) int {
 	s.mu.Lock()
