@@ -21,6 +21,8 @@ import (
 )
 
 // env is what a command may touch of the outside world, so tests can run commands in process.
+// stdout and stderr must be safe for concurrent writes: the Dagger SDK writes its log to
+// stderr from goroutines of its own (os.Stderr is; tests use testutil.Buffer).
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string

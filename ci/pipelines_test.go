@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.studip.de/studip/docker/internal/daggertest"
+	"gitlab.studip.de/studip/docker/internal/testutil"
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
 )
@@ -30,7 +31,7 @@ const (
 // the given environment variables and no others.
 func runOn(t *testing.T, engine *daggertest.Engine, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
+	var out, errOut testutil.Buffer
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
 	args = append(args, "--file", fixtureFile, "--dockerfiles", t.TempDir())
 	code = run(withConnect(context.Background(), engine.Connect), args, e)
