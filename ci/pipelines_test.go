@@ -1,10 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -448,7 +450,7 @@ func TestPublishDryRun(t *testing.T) {
 func TestExport(t *testing.T) {
 	p := fixture(t)
 	engine := daggertest.New("linux/amd64")
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "images") // created by the command
 	code, stdout, stderr := runOn(t, engine, map[string]string{"SOURCE_DATE_EPOCH": epoch}, "build", "--version", "6.0", "--version", "tests", "--export", dir)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -469,6 +471,37 @@ func TestExport(t *testing.T) {
 		if want := fmt.Sprintf("exported %s (%s): %s\n", tg, platforms(tg), path); !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// A build that fails before building leaves no export directory behind.
+func TestExportCreatesNothingOnFailure(t *testing.T) {
+	tests := []struct {
+		name    string
+		connect bool // a fake engine, else none
+		args    []string
+	}{
+		{name: "no engine", args: []string{"--version", "6.0"}},
+		{name: "a filter matching nothing", connect: true, args: []string{"--version", "7.0"}},
+		{name: "a bad flag", connect: true, args: []string{"--jobs", "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "images")
+			args := append([]string{"build", "--export", dir}, tt.args...)
+			var code int
+			if tt.connect {
+				code, _, _ = runOn(t, daggertest.New("linux/amd64"), nil, args...)
+			} else {
+				code, _, _ = runCI(t, nil, append(args, "--file", fixtureFile, "--dockerfiles", t.TempDir())...)
+			}
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the failed command left %s behind (%v)", dir, err)
+			}
+		})
 	}
 }
 
@@ -494,6 +527,13 @@ func TestPipelineUsage(t *testing.T) {
 			wantErr: "ci build: --source: nope is not a directory"},
 		{name: "no jobs", args: []string{"test", "--jobs", "0"}, wantErr: "ci test: --jobs must be at least 1"},
 		{name: "filter matching nothing", args: []string{"test", "--version", "7.0"}, wantErr: "ci test: --version 7.0 matches no target"},
+		{name: "mirror with a scheme", args: []string{"test", "--mirror", "https://mirror.example/hub"},
+			wantErr: `ci test: --mirror: "https://mirror.example/hub" is not a registry prefix host[:port][/path], e.g. mirror.example/hub`},
+		{name: "bad mirror in the environment, before anything else", vars: map[string]string{"STUDIP_IMAGE_MIRROR": "mirror.example/hub/"},
+			args:    []string{"publish", "--version", "7.0"},
+			wantErr: `ci publish: STUDIP_IMAGE_MIRROR: "mirror.example/hub/" is not a registry prefix host[:port][/path], e.g. mirror.example/hub or registry.example:5000/dockerhub (or override it with --mirror)`},
+		{name: "export to a file", args: []string{"build", "--export", fixtureFile},
+			wantErr: "ci build: --export: " + fixtureFile + " is not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -517,16 +557,10 @@ func TestNoEngine(t *testing.T) {
 		{"publish", "--dry-run"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			e := &env{stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
-			start := time.Now()
-			code := run(context.Background(), append(args, "--file", fixtureFile, "--dockerfiles", t.TempDir()), e)
-			if elapsed := time.Since(start); elapsed > 5*time.Second {
-				t.Errorf("took %s to notice there is no engine", elapsed)
-			}
+			code, _, stderr := runCI(t, nil, append(args, "--file", fixtureFile, "--dockerfiles", t.TempDir())...)
 			for _, want := range []string{"ci " + args[0] + ": no Dagger engine", "dagger run go run ./ci", "v0.21.9"} {
-				if code != 2 || !strings.Contains(errOut.String(), want) {
-					t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, errOut.String(), want)
+				if code != 2 || !strings.Contains(stderr, want) {
+					t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, want)
 				}
 			}
 		})

@@ -16,7 +16,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	pf := addPipelineFlags(fs, e)
 	dryRun := fs.Bool("dry-run", false, "do everything but push; needs no credentials")
 	fs.MarkHidden("platform") // refused below
-	if err := parse(fs, args); err != nil {
+	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.Changed("platform") {
@@ -26,7 +26,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if !pub.DryRun && (pub.Username == "" || pub.Password == "") {
 		return usagef("REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set to push (or use --dry-run)")
 	}
-	p, opts, err := pf.load(e, fs)
+	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}

@@ -34,9 +34,9 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	data, err := os.ReadFile(file)
+	data, err := versions.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("reading versions file: %w", err)
+		return err
 	}
 	// The file as it is must be valid (its problems are reported at its own lines) and
 	// plan; whatever fails after this is the edit's fault.

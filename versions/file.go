@@ -1,10 +1,11 @@
 package versions
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -58,7 +59,10 @@ func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		where := "line " + strconv.Itoa(p.Line)
-		if e.File != "" {
+		switch {
+		case p.Line == 0: // the whole file
+			where = cmp.Or(e.File, "versions file")
+		case e.File != "":
 			where = e.File + ":" + strconv.Itoa(p.Line)
 		}
 		if p.Subject != "" {
@@ -70,13 +74,13 @@ func (e *Error) Error() string {
 }
 
 // Load reads and validates the versions file at path; problems are reported as path:LINE.
+// A file that cannot be read is a *FileError.
 func Load(path string) (*File, error) {
-	r, err := os.Open(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading versions file: %w", err)
+		return nil, err
 	}
-	defer r.Close()
-	f, err := Parse(r)
+	f, err := Parse(bytes.NewReader(data))
 	if verr, ok := errors.AsType[*Error](err); ok {
 		verr.File = path
 	}
@@ -84,11 +88,12 @@ func Load(path string) (*File, error) {
 }
 
 // Parse reads and validates a versions file. An invalid file yields an *Error listing every
-// problem at once.
+// problem at once; a file larger than MaxFileSize, or listing more than MaxEntries, is
+// refused before its entries are checked.
 func Parse(r io.Reader) (*File, error) {
-	data, err := io.ReadAll(r)
+	data, err := readBounded(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading versions file: %w", err)
+		return nil, err
 	}
 	p := &parser{}
 	f := p.file(data)
@@ -145,7 +150,7 @@ func (p *parser) file(data []byte) *File {
 	if n := keys["bases"]; n != nil {
 		f.Bases = p.bases(n, "", nil)
 	}
-	if n := keys["versions"]; n != nil {
+	if n := keys["versions"]; n != nil && p.fewEnough(n) {
 		f.Entries = p.entries(n, f)
 	}
 	return f
