@@ -175,6 +175,19 @@ func (n *Node) settings(field, key, value string) map[string]string {
 	return out
 }
 
+// BuildArgs are the build arguments of a Docker build (dockerBuild).
+func (n *Node) BuildArgs() map[string]string {
+	out := map[string]string{}
+	list, _ := n.Args["buildArgs"].([]any)
+	for _, a := range list {
+		if a, ok := a.(map[string]any); ok {
+			name, _ := a["name"].(string)
+			out[name], _ = a["value"].(string)
+		}
+	}
+	return out
+}
+
 // DockerBuild is the Docker build n's chain starts from, nil if none.
 func (n *Node) DockerBuild() *Node {
 	if builds := n.Steps("dockerBuild"); len(builds) > 0 {

@@ -18,7 +18,8 @@ func TestBehaviour(t *testing.T) {
 		t.Fatal(err)
 	}
 	build := func(platform dagger.Platform) *dagger.Container {
-		return dag.Directory().DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: "apache/Dockerfile", Platform: platform}).
+		return dag.Directory().DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: "apache/Dockerfile", Platform: platform,
+			BuildArgs: []dagger.BuildArg{{Name: "PHP_VERSION", Value: "8.3"}}}).
 			WithLabel("version", "6.0.3").
 			WithEnvVariable("A", "1").
 			WithEnvVariable("A", "2")
@@ -61,7 +62,7 @@ func TestBehaviour(t *testing.T) {
 	if runs := e.Runs("npm", "run"); len(runs) != 1 || !slices.Equal(runs[0].Command(), []string{"npm", "run", "build"}) {
 		t.Errorf("Runs(npm, run) = %v", runs)
 	}
-	if builds := e.DockerBuilds(); len(builds) != 2 {
+	if builds := e.DockerBuilds(); len(builds) != 2 || builds[0].BuildArgs()["PHP_VERSION"] != "8.3" {
 		t.Errorf("DockerBuilds = %v, want one per platform", builds)
 	}
 	if images, checks := e.Images(), e.Checks(); len(images) != 2 || len(checks) != 1 || !slices.Equal(checks[0].Command(), []string{"php", "-m"}) {
