@@ -44,6 +44,18 @@ func (e *Engine) DockerBuilds() []*Node {
 	return out
 }
 
+// Pulls are the image references that containers start from (from), for the successful
+// evaluations, each once; base images of Docker builds are their build arguments.
+func (e *Engine) Pulls() []string {
+	var out []string
+	for _, n := range e.Reached() {
+		if n.Field == "from" && !slices.Contains(out, n.Str("address")) {
+			out = append(out, n.Str("address"))
+		}
+	}
+	return out
+}
+
 // Images are the containers the session waited for as images (synced, and not a command's
 // run), in arrival order.
 func (e *Engine) Images() []*Node {

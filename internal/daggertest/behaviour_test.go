@@ -72,6 +72,9 @@ func TestBehaviour(t *testing.T) {
 	if img.Labels()["version"] != "6.0.3" || img.Env()["A"] != "2" || img.DockerBuild().Str("dockerfile") != "apache/Dockerfile" {
 		t.Errorf("labels %v, env %v, build %v of %v", img.Labels(), img.Env(), img.DockerBuild(), img)
 	}
+	if pulls := e.Pulls(); !slices.Equal(pulls, []string{"node:22"}) {
+		t.Errorf("Pulls = %q", pulls)
+	}
 	if refs := e.Resolved(); len(refs) != 1 || refs[0].Str("name") != "v1" || refs[0].Parent.Str("url") != "https://git.example/x.git" {
 		t.Errorf("Resolved = %v", refs)
 	}
