@@ -23,6 +23,9 @@ import (
 // was asked to do, through daggertest's behaviour helpers. The ci package's tests run the
 // commands end to end.
 
+// fixtureSource is the Stud.IP repository of the fixtures.
+const fixtureSource = "https://git.example/studip/studip.git"
+
 const oneVersion = `
 repository: registry.example/studip/studip
 source: https://git.example/studip/studip.git
@@ -66,11 +69,15 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 }
 
 // runPlan runs the targets of the versions file src that filter selects through the
-// pipeline on a fake engine, applying steps, and fails unless every target succeeds.
+// pipeline on a fake engine, applying steps, and fails unless every target succeeds. Every
+// tree, checked out or local, has the package.json of a webpack layout.
 func runPlan(t *testing.T, src string, filter plan.Filter, opts pipelines.Options, steps pipelines.Steps) *daggertest.Engine {
 	t.Helper()
-	engine := daggertest.New("linux/amd64")
-	for _, r := range execute(t, engine, planOf(t, src, filter), opts, steps) {
+	engine, results := runTargets(t, src, filter, opts, steps, func(e *daggertest.Engine, f *versions.File) {
+		e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
+		e.HostFile(opts.Source, "package.json", webpackPackageJSON)
+	})
+	for _, r := range results {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
@@ -78,14 +85,28 @@ func runPlan(t *testing.T, src string, filter plan.Filter, opts pipelines.Option
 	return engine
 }
 
-// planOf plans the versions file src and selects filter's targets.
-func planOf(t *testing.T, src string, filter plan.Filter) *plan.Plan {
+// newEngine is a fake engine on platform native whose git trees have the package.json of
+// a webpack layout, as the fixtures' Stud.IP versions do.
+func newEngine(native string) *daggertest.Engine {
+	e := daggertest.New(native)
+	e.GitFile(fixtureSource, "", "package.json", webpackPackageJSON)
+	return e
+}
+
+// parse parses the versions file src.
+func parse(t *testing.T, src string) *versions.File {
 	t.Helper()
 	f, err := versions.Parse(strings.NewReader(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.New(f, plan.Options{})
+	return f
+}
+
+// planOf plans the versions file src and selects filter's targets.
+func planOf(t *testing.T, src string, filter plan.Filter) *plan.Plan {
+	t.Helper()
+	p, err := plan.New(parse(t, src), plan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +380,7 @@ func TestTreeStagesRunOncePerVersionNatively(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
 	for _, native := range []string{"linux/amd64", "linux/arm64"} {
 		t.Run("engine on "+native, func(t *testing.T) {
-			engine := daggertest.New(native)
+			engine := newEngine(native)
 			execute(t, engine, p, pipelines.Options{}, pipelines.Steps{})
 			want := len(studipVersions(p))
 			for _, stage := range [][]string{{"npm", "ci"}, {"npm", "run", "webpack-prod"}, {"composer", "install"}} {
@@ -384,7 +405,7 @@ func TestTreeStagesRunOncePerVersionNatively(t *testing.T) {
 // and kind of image that plans it.
 func TestRuntimeBuiltOncePerRuntimeAndPlatform(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	execute(t, engine, p, pipelines.Options{}, pipelines.Steps{})
 	want := map[string]bool{}
 	for _, tg := range p.Targets {
@@ -411,7 +432,7 @@ func TestRuntimeBuiltOncePerRuntimeAndPlatform(t *testing.T) {
 // Every target is built for each of its platforms, and nothing else is built.
 func TestEveryTargetBuiltForItsPlatforms(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	for _, r := range execute(t, engine, p, pipelines.Options{}, pipelines.Steps{}) {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Target, r.Err)
@@ -438,7 +459,7 @@ func TestEveryTargetBuiltForItsPlatforms(t *testing.T) {
 // labelled with, owned by the web server's user: the final stage runs nothing.
 func TestFinalImageRunsNothing(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	execute(t, engine, p, pipelines.Options{}, pipelines.Steps{})
 	for _, img := range engine.Images() {
 		tg, _ := targetOf(p, img)
@@ -479,7 +500,7 @@ func TestFinalImageRunsNothing(t *testing.T) {
 // platform and the end of the build's output, and no other target.
 func TestFailedBuildFailsItsTargetsOnly(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	engine.FailDockerBuild("fpm-alpine/Dockerfile", "linux/arm64", "ERROR: unable to select packages:\n  icu-dev (no such package)\n")
 	for _, r := range execute(t, engine, p, pipelines.Options{}, pipelines.Steps{}) {
 		onArm := slices.Contains(r.Target.Platforms, versions.Platform{OS: "linux", Arch: "arm64"})

@@ -22,7 +22,7 @@ const password = "s3cret-Pa55word"
 func publish(t *testing.T, dryRun bool, fail func(*daggertest.Engine)) (*plan.Plan, *daggertest.Engine, []pipelines.Result) {
 	t.Helper()
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	if fail != nil {
 		fail(engine)
 	}
@@ -226,7 +226,7 @@ func TestDryRunPushesNothing(t *testing.T) {
 // An export writes one tarball per target, every platform in it, named after its first tag.
 func TestExport(t *testing.T) {
 	p := planOf(t, fleet, plan.Filter{})
-	engine := daggertest.New("linux/amd64")
+	engine := newEngine("linux/amd64")
 	dir := t.TempDir()
 	results := execute(t, engine, p, pipelines.Options{}, pipelines.Steps{Export: dir})
 	exports := engine.Exports()
