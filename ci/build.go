@@ -29,9 +29,9 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 			"and REGISTRY_PASSWORD), e.g. a merge request's review image. With --source and no\n"+
 			"--version, builds the checkout as the line its VERSION file names.")
 	pf := addPipelineFlags(fs, e)
-	export := fs.String("export", "", "write one OCI tarball per target into this directory")
+	export := fs.String("export", "", "write one OCI tarball per target into this directory, created if missing")
 	push := fs.String("push", "", "push the one selected target (all its selected platforms) as this reference, e.g. registry.example/studip/review:my-branch")
-	if err := parse(fs, args); err != nil {
+	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
 	if pf.source != "" && len(pf.versions) == 0 {
@@ -52,7 +52,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 			return usagef("--push: REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set")
 		}
 	}
-	p, opts, err := pf.load(e, fs)
+	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}
@@ -61,11 +61,13 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	steps := pipelines.Steps{Publish: pub}
 	if *export != "" {
+		// Created by runPipelines once the engine answers, so that a command that fails
+		// before building leaves nothing behind.
 		if steps.Export, err = filepath.Abs(*export); err != nil {
 			return usagef("--export: %v", err)
 		}
-		if err := os.MkdirAll(steps.Export, 0o755); err != nil {
-			return usagef("--export: %v", err)
+		if fi, err := os.Stat(steps.Export); err == nil && !fi.IsDir() {
+			return usagef("--export: %s is not a directory", *export)
 		}
 	}
 	results, err := runPipelines(ctx, e, p, opts, steps)
@@ -166,15 +168,30 @@ func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
 	return pf
 }
 
-// load checks the flags and plans the selected targets; it touches no engine.
-func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.Options, error) {
-	var opts pipelines.Options
+// parse parses a pipeline command's args and checks what needs no file, the mirror first:
+// it may come from the environment, where a mistake is easily overlooked.
+func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := plan.CheckMirror(pf.mirror); err != nil {
+		if fs.Changed("mirror") {
+			return usagef("--mirror: %v", err)
+		}
+		return usagef("STUDIP_IMAGE_MIRROR: %v (or override it with --mirror)", err)
+	}
 	if fs.NArg() > 0 {
-		return nil, opts, usagef("unexpected argument %q", fs.Arg(0))
+		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if pf.jobs < 1 {
-		return nil, opts, usagef("--jobs must be at least 1")
+		return usagef("--jobs must be at least 1")
 	}
+	return nil
+}
+
+// load plans the selected targets; it touches no engine.
+func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
+	var opts pipelines.Options
 	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
 	if err != nil {
 		return nil, opts, err
@@ -233,6 +250,11 @@ func runPipelines(ctx context.Context, e *env, p *plan.Plan, opts pipelines.Opti
 	pl, err := pipelines.New(startCtx, dag, p, opts)
 	if err != nil {
 		return nil, err
+	}
+	if steps.Export != "" {
+		if err := os.MkdirAll(steps.Export, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the export directory: %w", err)
+		}
 	}
 	return pl.Run(ctx, steps)
 }

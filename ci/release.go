@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
@@ -35,9 +36,9 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	data, err := os.ReadFile(file)
+	data, err := versions.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("reading versions file: %w", err)
+		return err
 	}
 	ed, err := editReleases(file, data, []release{{v, opts}})
 	if err != nil {
@@ -68,6 +69,7 @@ type releaseEdit struct {
 	before      []byte
 	data        []byte   // the edited file
 	notes       []string // what each edit did, in order
+	inferred    []string // the keys that a new entry took from the line below
 	tagChanges  []string // tagChanges of the plans before and after
 	droppedTags bool
 }
@@ -97,10 +99,15 @@ func editReleases(file string, data []byte, releases []release) (*releaseEdit, e
 			return nil, err
 		}
 		if err != nil {
-			return nil, usageError{fmt.Errorf("%s: %w", file, err)}
+			return nil, releaseUsage(file, err)
 		}
 		ed.data, last = rel.Data, rel.File
 		ed.notes = append(ed.notes, rel.Notes...)
+		for _, k := range rel.Inferred {
+			if !slices.Contains(ed.inferred, k) {
+				ed.inferred = append(ed.inferred, k)
+			}
+		}
 	}
 	if !ed.changed() {
 		return ed, nil
@@ -120,6 +127,9 @@ func (ed *releaseEdit) print(w io.Writer) {
 	for _, n := range ed.notes {
 		fmt.Fprintf(w, "%s: %s\n", ed.file, n)
 	}
+	if len(ed.inferred) > 0 {
+		fmt.Fprintf(w, "%s: pass --%s to choose otherwise\n", ed.file, strings.Join(ed.inferred, " or --"))
+	}
 	if !ed.changed() {
 		return
 	}
@@ -134,6 +144,22 @@ func (ed *releaseEdit) print(w io.Writer) {
 	if ed.droppedTags {
 		fmt.Fprintln(w, "Dropped tags stay in the registry as they are; no pipeline updates them any more.")
 	}
+}
+
+// releaseUsage is an edit of file that failed, with the flags that would make it work.
+func releaseUsage(file string, err error) error {
+	rerr, ok := errors.AsType[*versions.ReleaseError](err)
+	switch {
+	case !ok:
+		return usageError{fmt.Errorf("%s: %w", file, err)}
+	case rerr.Problem == versions.BadPHP:
+		return usagef("--php %q is not a PHP minor version, e.g. --php 8.3", rerr.Value)
+	case rerr.Problem == versions.BadNode:
+		return usagef("--node %q is not a Node major version, e.g. --node 22", rerr.Value)
+	case rerr.Problem == versions.LowerVersion:
+		return usagef("%s: %v; pass --force to go back", file, rerr)
+	}
+	return usagef("%s: %v; pass --php and --node", file, rerr)
 }
 
 // tagChanges lists, in plan order, the tags that move to another target, then the new tags,

@@ -12,7 +12,7 @@ import (
 // A push to a reference of the caller's (a review image) builds and pushes there alone,
 // even when the release repository already holds the target as this build would make it.
 func TestPushToReference(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	const ref = "registry.example/studip/studip/review:feature-x"
 	one := plan.Filter{Versions: []string{"6.0"}, Bases: []versions.Base{versions.Apache}}

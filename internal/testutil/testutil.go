@@ -125,7 +125,8 @@ func missing(t testing.TB, name, hint string, err error) {
 	t.Skipf("%s is not installed (%s)", name, hint)
 }
 
-// Buffer collects a process's output, readable while the process runs.
+// Buffer collects output written from several goroutines (a process, the Dagger SDK's log),
+// readable while it is written.
 type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
