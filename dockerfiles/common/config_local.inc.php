@@ -3,7 +3,7 @@
  * config/config_local.inc.php of the Stud.IP container images, written by the entrypoint on
  * the first start of a container and never overwritten: mount your own file there to replace it.
  *
- * Every value comes from the container's environment (see the README, "Image contents").
+ * Every value comes from the container's environment (docs/image-contract.md lists the variables).
  * Stud.IP loads this file after config_defaults.inc.php, so what is set here wins.
  * Keep it valid for PHP 7.4: the Stud.IP 5.4 images run that old a PHP.
  */

@@ -7,7 +7,7 @@
 #   4. under a database lock: installs Stud.IP's dumps into an empty database and, with
 #      AUTO_MIGRATE, runs the migrations.
 # Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
-# The variables it reads are listed in the README (section "Image contents").
+# The variables it reads are listed in docs/image-contract.md ("Environment variables").
 set -eu
 
 studip_log_name=studip-entrypoint
