@@ -14,8 +14,11 @@ import (
 // The smoke test as the engine sees it: which checks run in which container, against which
 // database. (smoke_test.go runs the scripts themselves.)
 
-// bothBases is oneVersion on every base.
-var bothBases = strings.Replace(oneVersion, "bases: [apache]", "bases: [apache, fpm-alpine]", 1)
+// bothBases is oneVersion on every base, with a test image.
+var bothBases = strings.Replace(oneVersion, "bases: [apache]", "bases: [apache, fpm-alpine]", 1) + `
+tests:
+  - {php: "8.1", node: "22"}
+`
 
 // smokeChecks runs the smoke test of the targets that filter selects and returns the checks
 // (execs) run in containers of each image, by the folder of the Dockerfile it was built
@@ -109,8 +112,8 @@ func TestSmokeTest(t *testing.T) {
 // it serves nothing and holds no composer.lock.
 func TestSmokeTestImage(t *testing.T) {
 	checks, _ := smokeChecks(t, plan.Filter{Versions: []string{"tests"}})
-	if len(checks) != 1 {
-		t.Fatalf("want the checks of one test image, got %v", checks)
+	if len(checks) != 1 || checks["tests"] == nil {
+		t.Fatalf("want the checks of one test image, built from tests/Dockerfile, got %v", checks)
 	}
 	for _, execs := range checks {
 		var got []string
