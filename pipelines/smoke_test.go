@@ -316,7 +316,9 @@ func TestServe(t *testing.T) {
 		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
 			want: []string{"HTTP/1.1 200 OK, a Stud.IP page"}},
 		{name: "errors while warming up, then healthy", grace: "60",
-			env:  func() []string { return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")} },
+			env: func() []string {
+				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
+			},
 			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "a Stud.IP page"}},
 		{name: "another page", grace: "5", wantCode: 1,
 			env:  func() []string { return []string{"FAKE_PAGE=It works!"} },
