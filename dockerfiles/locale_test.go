@@ -65,3 +65,26 @@ type language struct {
 	Setlocale any    `json:"setlocale"`
 	Text      string `json:"text"`
 }
+
+// TestLocalesMusl: musl, the C library of the fpm-alpine image, switches to Stud.IP's
+// locales with no locale files at all (in an empty environment, no MUSL_LOCPATH), which is
+// why build-locales.sh makes none there. Built with musl-gcc, statically, so that this
+// machine's glibc takes no part.
+func TestLocalesMusl(t *testing.T) {
+	t.Parallel()
+	musl := testutil.LookTool(t, "musl-gcc")
+	bin := filepath.Join(t.TempDir(), "setlocale")
+	if out, err := exec.Command(musl, "-static", "-o", bin, "testdata/setlocale.c").CombinedOutput(); err != nil {
+		t.Fatalf("musl-gcc: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "en_GB.UTF-8", "de_DE.UTF-8", "/etc/passwd")
+	cmd.Env = []string{}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// musl takes no name with a slash, and falls back to C.UTF-8: the check can tell.
+	if want := "en_GB.UTF-8\nde_DE.UTF-8\nC.UTF-8;C;C;C;C;C\n"; string(out) != want {
+		t.Errorf("musl's setlocale returned %q, want %q", out, want)
+	}
+}

@@ -122,7 +122,7 @@ func TestLocalesCheck(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the locales present", code, stdout, stderr)
 	}
 	code, stdout, stderr := run(t, nil, "php", "smoke/locales.php", "C.UTF-8", "xx_NOWHERE.UTF-8", "yy_NOWHERE.UTF-8")
-	if want := "locales missing (setlocale fails): xx_NOWHERE.UTF-8 yy_NOWHERE.UTF-8"; code != 1 || !strings.Contains(stderr, want) {
+	if want := "locales missing (setlocale does not switch to them): xx_NOWHERE.UTF-8 yy_NOWHERE.UTF-8"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, want)
 	}
 }

@@ -72,6 +72,7 @@ var installHints = map[string]string{
 	"mariadb":         "apt-get install mariadb-client",
 	"mariadbd":        "apt-get install mariadb-server",
 	"msgfmt":          "apt-get install gettext",
+	"musl-gcc":        "apt-get install musl-tools",
 	"mysql":           "apt-get install mariadb-client",
 	"nginx":           "apt-get install nginx-light",
 	"node":            "Node 20 or newer with npm (.ci/run checks for it)",
