@@ -50,15 +50,50 @@ func run(t *testing.T, env []string, command ...string) (code int, stdout, stder
 	return code, out.String(), errOut.String()
 }
 
-// script runs the smoke script name with shell and args.
+// script runs the smoke script name with shell and args. Under busybox sh, the tools the
+// scripts call are busybox's applets too, as in the fpm-alpine image.
 func script(t *testing.T, env []string, shell []string, name string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	if shell[0] == "busybox" {
+		if env == nil {
+			env = os.Environ()
+		}
+		env = withPathFirst(env, busyboxApplets(t))
+	}
 	return run(t, env, append(append(shell[:len(shell):len(shell)], filepath.Join("smoke", name)), args...)...)
 }
 
-// pathWith is this process's environment with dir first on PATH.
+// appletsUsed are the commands the smoke scripts call that busybox has as applets.
+var appletsUsed = []string{"cat", "date", "dirname", "env", "head", "mktemp", "sed", "sleep", "tail", "wc"}
+
+// busyboxApplets is a directory of links to busybox, one for each of appletsUsed.
+func busyboxApplets(t *testing.T) string {
+	t.Helper()
+	busybox := testutil.LookTool(t, "busybox")
+	dir := t.TempDir()
+	for _, applet := range appletsUsed {
+		if err := os.Symlink(busybox, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// withPathFirst is env with dir put first on its PATH.
+func withPathFirst(env []string, dir string) []string {
+	out := slices.Clone(env)
+	for i, kv := range out {
+		if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+			out[i] = "PATH=" + dir + string(os.PathListSeparator) + path
+			return out
+		}
+	}
+	return append(out, "PATH="+dir)
+}
+
+// pathWith is this process's environment with dir first on PATH, and env.
 func pathWith(dir string, env ...string) []string {
-	return append(append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH")), env...)
+	return append(withPathFirst(os.Environ(), dir), env...)
 }
 
 // freePort is a TCP port on 127.0.0.1 that nothing listens on just now.
