@@ -9,6 +9,7 @@ import (
 	"gitlab.studip.de/studip/docker/internal/daggertest"
 	"gitlab.studip.de/studip/docker/pipelines"
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/versions"
 )
 
 // The smoke test as the engine sees it: which checks run in which container, against which
@@ -225,5 +226,40 @@ func checkServedBeside(t *testing.T, img, exec *daggertest.Node) {
 		if !strings.HasPrefix(a, "--") || strings.Contains(strings.ToUpper(a), "STRICT_") {
 			t.Errorf("MariaDB argument %q: want server options only, and no strict sql_mode", a)
 		}
+	}
+}
+
+// TestSmokeTestReportsBrokenServer: when serve.sh finds the server broken, the target fails,
+// naming itself, the platform and the check, with serve.sh's report (the server's answer and
+// the end of its log), and nothing of it is pushed.
+func TestSmokeTestReportsBrokenServer(t *testing.T) {
+	report := "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
+		"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
+		"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
+		"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n"
+	_, results := runTargets(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, pipelines.Options{},
+		pipelines.Steps{Test: true, Publish: &pipelines.Publish{DryRun: true}},
+		func(e *daggertest.Engine, f *versions.File) {
+			e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
+			e.FailExec(func(n *daggertest.Node) bool {
+				args := n.Strings("args")
+				return n.Field == "withExec" && len(args) > 1 && args[1] == "/smoke/serve.sh"
+			}, report)
+		})
+	if len(results) != 1 || results[0].Err == nil {
+		t.Fatalf("want the one target failed, got %+v", results)
+	}
+	msg := results[0].Err.Error()
+	for _, want := range []string{
+		"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
+		"answer: HTTP/1.1 500 Internal Server Error",
+		`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if len(results[0].Pushed) != 0 {
+		t.Errorf("a target that failed its smoke test pushed %v", results[0].Pushed)
 	}
 }
