@@ -14,6 +14,11 @@ fi
 docker-php-ext-install -j "$(nproc)" gd gettext intl ldap mysqli pdo_mysql xsl zip
 # opcache ships with every PHP; since 8.5 it is built in and loaded already.
 php -m | grep -qx 'Zend OPcache' || docker-php-ext-enable opcache
+# The official images ship pecl up to PHP 8.5; docker-library drops it with 8.6.
+if [ $# -gt 0 ] && ! command -v pecl >/dev/null; then
+    echo "build-php-extensions.sh: building $*: this PHP image has no pecl" >&2
+    exit 1
+fi
 for ext in "$@"; do
     pecl install "$ext"
     docker-php-ext-enable "$ext"
