@@ -41,8 +41,10 @@ fail() {
 	if [ -n "$answered" ] && [ -n "$page" ]; then
 		php "$here/studip-page.php" "$page" >/dev/null || true
 	fi
+	# 10 lines: the pipeline's report of a failed check keeps the last 20 lines of its output,
+	# which leaves room for the answer (studip-page.php: at most 7 lines) and the reason.
 	echo "the end of the server's log ($server_command):" >&2
-	tail -n 12 "$log" | sed 's/^/  /' >&2
+	tail -n 10 "$log" | sed 's/^/  /' >&2
 	exit 1
 }
 
