@@ -44,12 +44,12 @@ type ciTool struct{ command, from string }
 // ciTools is the one list of the tools a test image must have.
 var ciTools = []ciTool{
 	{"composer --version", "/usr/local/bin/composer"}, // make composer-dev, composer install
-	{"curl --version", "curl"},                        //
+	{"curl --version", "curl"},                        // downloads in jobs and scripts
 	{"git --version", "git"},                          // changed-file detection
 	{"make --version", "make"},                        // make composer-dev, make build clean-npm
 	{"mysql --version", "mariadb-client"},             // .gitlab/scripts/install_db.sh
 	{"node --version", "/usr/local/bin/node"},         // npm ci, npm run build
-	{"npm --version", "/usr/local/lib/node_modules"},  //
+	{"npm --version", "/usr/local/lib/node_modules"},  // npm ci, npx eslint, npx jest
 	{"tar --version", "tar"},                          // the release's .tar.gz
 	{"unzip -v", "unzip"},                             // composer's downloads
 	{"zip -v", "zip"},                                 // the release's .zip
