@@ -76,6 +76,13 @@ const (
 	smokeBrokenSeconds  = 60
 )
 
+// serverCommands are the images' ENTRYPOINT and CMD by base (docs/image-contract.md), which
+// the smoke test runs itself.
+var serverCommands = map[versions.Base][]string{
+	versions.Apache:    {"docker-entrypoint.sh", "apache2-foreground"},
+	versions.FPMAlpine: {"docker-entrypoint.sh", "php-fpm"},
+}
+
 // A port for `php -S` in a test image's throwaway container, where nothing else listens.
 const smokePHPServerPort = 8000
 
@@ -133,11 +140,11 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	case versions.Apache:
 		// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
 		return append(checks, check{"the server: studip-healthcheck, GET / a Stud.IP page",
-			p.serve(t, probe, "http://127.0.0.1/", "docker-entrypoint.sh", "apache2-foreground")})
+			p.serve(t, probe, "http://127.0.0.1/", serverCommands[t.Base]...)})
 	case versions.FPMAlpine:
 		// studip-healthcheck: FastCGI /ping answers pong.
 		return append([]check{{"php-fpm -t", img.WithExec([]string{"php-fpm", "-t"})}},
-			append(checks, check{"the server: studip-healthcheck", p.serve(t, probe, "", "docker-entrypoint.sh", "php-fpm")})...)
+			append(checks, check{"the server: studip-healthcheck", p.serve(t, probe, "", serverCommands[t.Base]...)})...)
 	}
 	panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
 }

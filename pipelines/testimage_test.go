@@ -11,10 +11,53 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// The test images' Dockerfile against the one list of tools Stud.IP's CI needs (ciTools),
-// which the smoke test runs in every test image too.
+// The Dockerfiles against what the smoke test assumes of them: the test images' against the
+// one list of tools Stud.IP's CI needs (ciTools), which the smoke test runs in every test
+// image too; the runtimes' ENTRYPOINT and CMD, which it runs itself.
 
 const testImageDockerfile = "../dockerfiles/tests/Dockerfile"
+
+// lastStage parses the Dockerfile at path (or dt, if given) and returns its last stage.
+func lastStage(t *testing.T, path string, dt []byte) instructions.Stage {
+	t.Helper()
+	ast, err := parser.Parse(strings.NewReader(string(dt)))
+	if err != nil {
+		t.Fatalf("parsing %s: %v", path, err)
+	}
+	stages, _, err := instructions.Parse(ast.AST, nil)
+	if err != nil {
+		t.Fatalf("parsing the instructions of %s: %v", path, err)
+	}
+	return stages[len(stages)-1]
+}
+
+func readDockerfile(t *testing.T, path string) []byte {
+	t.Helper()
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dt
+}
+
+// TestServerCommands: the smoke test starts each base's server as its image would.
+func TestServerCommands(t *testing.T) {
+	for base, want := range serverCommands {
+		path := "../dockerfiles/" + string(base) + "/Dockerfile"
+		var command []string
+		for _, cmd := range lastStage(t, path, readDockerfile(t, path)).Commands {
+			switch c := cmd.(type) {
+			case *instructions.EntrypointCommand:
+				command = slices.Clone(c.CmdLine)
+			case *instructions.CmdCommand:
+				command = append(command, c.CmdLine...)
+			}
+		}
+		if !slices.Equal(command, want) {
+			t.Errorf("%s: ENTRYPOINT and CMD %q, but the smoke test runs %q", path, command, want)
+		}
+	}
+}
 
 // packageLine is one package of an install list, one a line as the Dockerfiles write them.
 var packageLine = regexp.MustCompile(`^\s+([a-z0-9][a-z0-9.+-]*) *\\$`)
@@ -23,17 +66,9 @@ var packageLine = regexp.MustCompile(`^\s+([a-z0-9][a-z0-9.+-]*) *\\$`)
 // package it installs (apt-get install) nor by a file it copies from another stage.
 func missingTools(t *testing.T, dt []byte) []string {
 	t.Helper()
-	ast, err := parser.Parse(strings.NewReader(string(dt)))
-	if err != nil {
-		t.Fatalf("parsing %s: %v", testImageDockerfile, err)
-	}
-	stages, _, err := instructions.Parse(ast.AST, nil)
-	if err != nil {
-		t.Fatalf("parsing the instructions of %s: %v", testImageDockerfile, err)
-	}
 	lines := strings.Split(string(dt), "\n")
 	var provided []string
-	for _, cmd := range stages[len(stages)-1].Commands {
+	for _, cmd := range lastStage(t, testImageDockerfile, dt).Commands {
 		switch c := cmd.(type) {
 		case *instructions.RunCommand:
 			var src []string
@@ -64,10 +99,7 @@ func missingTools(t *testing.T, dt []byte) []string {
 }
 
 func TestTestImageDockerfileHasCITools(t *testing.T) {
-	dt, err := os.ReadFile(testImageDockerfile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dt := readDockerfile(t, testImageDockerfile)
 	if missing := missingTools(t, dt); missing != nil {
 		t.Errorf("%s does not install what Stud.IP's CI calls: %s", testImageDockerfile, strings.Join(missing, ", "))
 	}
