@@ -330,8 +330,8 @@ func TestServe(t *testing.T) {
 	testutil.LookTool(t, "php")
 	tests := []struct {
 		name     string
-		env      func() []string // the stand-in's
-		before   string          // shell commands before the server starts: the install
+		env      func(t *testing.T) []string // the stand-in's
+		before   string                      // shell commands before the server starts: the install
 		grace    string
 		wantCode int
 		want     []string // in stdout+stderr
@@ -339,7 +339,7 @@ func TestServe(t *testing.T) {
 	}{
 		{name: "healthy", grace: "5", want: []string{"answered 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
 		{name: "broken: answers 500", grace: "3", wantCode: 1,
-			env: func() []string { return []string{"FAKE_BROKEN=-1"} },
+			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
 			want: []string{
 				"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy:",
 				"answer: HTTP/1.1 500 Internal Server Error\n  <!DOCTYPE html>\n",
@@ -351,12 +351,12 @@ func TestServe(t *testing.T) {
 		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
 			want: []string{"HTTP/1.1 200 OK, a Stud.IP page"}},
 		{name: "errors while warming up, then healthy", grace: "60",
-			env: func() []string {
+			env: func(t *testing.T) []string {
 				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
 			},
 			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "a Stud.IP page"}},
 		{name: "another page", grace: "5", wantCode: 1,
-			env:  func() []string { return []string{"FAKE_PAGE=It works!"} },
+			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
 			want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK\n  It works!\n", "is no Stud.IP page", "the end of the server's log"}},
 		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
 			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
@@ -368,7 +368,7 @@ func TestServe(t *testing.T) {
 				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache")
 				if tt.env != nil {
-					env = append(env, tt.env()...)
+					env = append(env, tt.env(t)...)
 				}
 				server := []string{"php", "-S", addr, "testdata/fake-studip.php"}
 				if tt.before != "" {
