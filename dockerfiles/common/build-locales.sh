@@ -12,11 +12,12 @@
 # setlocale reads. With DIR, the locales are compiled into DIR instead (a LOCPATH, for tests;
 # the locales package must be installed).
 #
-# Alpine (musl): nothing to do. musl's setlocale accepts every well-formed name without a
+# Alpine (musl): nothing to do. musl's setlocale takes every well-formed name without a
 # locale file (its locales are all UTF-8 with C conventions), so en_GB.UTF-8 and
-# de_DE.UTF-8 always succeed; the images' PHP gettext is built against GNU libintl
-# (gettext-dev), which on musl takes the language from LC_ALL/LC_MESSAGES/LANG, and Stud.IP
-# sets LC_ALL with putenv right before setlocale. The smoke test checks setlocale in both.
+# de_DE.UTF-8 always succeed (dockerfiles/locale_test.go shows it with musl-gcc). The
+# image's PHP gettext is GNU libintl (built against gettext-dev), which outside glibc finds
+# the language in the locale's name or in LC_ALL; Stud.IP sets both (putenv LC_ALL, then
+# setlocale). The smoke test checks setlocale in every image.
 set -eu
 
 # The locales, as localedef's input names; each is generated with the UTF-8 charmap.
