@@ -65,6 +65,7 @@ var installHints = map[string]string{
 	"cgi-fcgi":        "apt-get install libfcgi-bin",
 	"composer":        "apt-get install composer",
 	"curl":            "apt-get install curl",
+	"envsubst":        "apt-get install gettext-base",
 	"git":             "apt-get install git",
 	"gitlab-ci-local": "npm install -g gitlab-ci-local@4.70.1; it needs Node 20",
 	"localedef":       "apt-get install locales",
