@@ -26,14 +26,14 @@ func outdated(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "outdated", "[--file versions.yaml] [--apply [--merge-request]]",
 		"Lists the Stud.IP releases the versions file is behind on: a newer patch of a line it has,\n"+
 			"or a newer minor line, read from the tags of its source repository (git ls-remote; tags\n"+
-			"vX.Y.Z and vX.Y; pre-releases are never proposed). For a new line it reads composer.json\n"+
-			"and package.json of the tag and proposes the newest supported PHP and Node they allow.\n"+
-			"--apply makes the edits of `ci release`; --merge-request then proposes them as a merge\n"+
-			"request of this project (docs/release-managers.md, \"Outdated\").\n\n"+
+			"vX.Y.Z and vX.Y; pre-releases are never proposed). For a new line it reads composer.json,\n"+
+			"composer.lock and package.json of the tag and proposes the newest supported PHP and Node\n"+
+			"they allow. --apply makes the edits of `ci release`; --merge-request then proposes them\n"+
+			"as a merge request of this project (docs/release-managers.md, \"New Stud.IP releases\").\n\n"+
 			"Exit codes: 0 up to date (or the merge request is open), 1 behind, 2 error.")
 	var file string
 	addFileFlag(fs, &file)
-	apply := fs.Bool("apply", false, "edit the versions file as `ci release` does, for every release listed")
+	apply := fs.Bool("apply", false, "edit the versions file as ci release does, for every release listed")
 	mr := fs.Bool("merge-request", false, "with --apply: open or update the one merge request of this change (GitLab CI variables)")
 	if err := parse(fs, args); err != nil {
 		return err
