@@ -12,26 +12,54 @@ import (
 
 	"dagger.io/dagger"
 	"dagger.io/dagger/engineconn"
+	"github.com/distribution/reference"
 	"github.com/spf13/pflag"
 
 	"gitlab.studip.de/studip/docker/pipelines"
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/upstream"
+	"gitlab.studip.de/studip/docker/versions"
 )
 
 func runBuild(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "build", "[--file F] [--version V]... [--base B]... [--platform P]... [--source DIR] [--export DIR] [--jobs N] [--mirror PREFIX]",
+	fs := newFlags(e, "build", "[--file F] [--version V]... [--base B]... [--platform P]... [--source DIR] [--export DIR] [--push REF] [--jobs N] [--mirror PREFIX]",
 		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
-			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).")
+			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).\n"+
+			"With --push, pushes the one selected target as REF (credentials from REGISTRY_USERNAME\n"+
+			"and REGISTRY_PASSWORD), e.g. a merge request's review image. With --source and no\n"+
+			"--version, builds the checkout as the line its VERSION file names.")
 	pf := addPipelineFlags(fs, e)
 	export := fs.String("export", "", "write one OCI tarball per target into this directory, created if missing")
+	push := fs.String("push", "", "push the one selected target (all its selected platforms) as this reference, e.g. registry.example/studip/review:my-branch")
 	if err := pf.parse(fs, args); err != nil {
 		return err
+	}
+	if pf.source != "" && len(pf.versions) == 0 {
+		v, err := sourceVersion(pf.file, pf.source)
+		if err != nil {
+			return err
+		}
+		pf.versions = []string{v}
+		fmt.Fprintf(e.stderr, "ci build: --source %s: building it as --version %s\n", pf.source, v)
+	}
+	var pub *pipelines.Publish
+	if *push != "" {
+		if err := checkPushRef(*push); err != nil {
+			return err
+		}
+		pub = &pipelines.Publish{Username: e.getenv("REGISTRY_USERNAME"), Password: e.getenv("REGISTRY_PASSWORD"), To: *push}
+		if pub.Username == "" || pub.Password == "" {
+			return usagef("--push: REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set")
+		}
 	}
 	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}
-	steps := pipelines.Steps{}
+	if pub != nil && len(p.Targets) != 1 {
+		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), joinTargets(p))
+	}
+	steps := pipelines.Steps{Publish: pub}
 	if *export != "" {
 		// Created by runPipelines once the engine answers, so that a command that fails
 		// before building leaves nothing behind.
@@ -47,14 +75,79 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return summarize(e, "built", results, func(r pipelines.Result) []string {
+		var lines []string
 		switch {
-		case r.Err != nil:
+		case r.Err != nil && len(r.Pushed) == 0:
 			return nil
 		case r.Exported != "":
-			return []string{fmt.Sprintf("exported %s (%s): %s", r.Target, platforms(r.Target), r.Exported)}
+			lines = append(lines, fmt.Sprintf("exported %s (%s): %s", r.Target, platforms(r.Target), r.Exported))
+		default:
+			lines = append(lines, fmt.Sprintf("built %s (%s)", r.Target, platforms(r.Target)))
 		}
-		return []string{fmt.Sprintf("built %s (%s)", r.Target, platforms(r.Target))}
+		for _, ref := range r.Pushed {
+			lines = append(lines, "pushed "+ref)
+		}
+		return lines
 	})
+}
+
+// checkPushRef accepts a registry reference with a tag and no digest.
+func checkPushRef(ref string) error {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return usagef("--push %q: %v; want REGISTRY/REPOSITORY:TAG", ref, err)
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return usagef("--push %q: a digest names existing content; push to a tag, REGISTRY/REPOSITORY:TAG", ref)
+	}
+	if _, ok := named.(reference.Tagged); !ok {
+		return usagef("--push %q has no tag; write REGISTRY/REPOSITORY:TAG", ref)
+	}
+	return nil
+}
+
+func joinTargets(p *plan.Plan) string {
+	names := make([]string, len(p.Targets))
+	for i, t := range p.Targets {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// sourceVersion is the --version that a Stud.IP checkout stands in for: the release line of
+// the versions file that its version belongs to, or nightly for a line above all of them
+// (Stud.IP's main and its feature branches).
+func sourceVersion(file, dir string) (string, error) {
+	f, err := versions.Load(file)
+	if err != nil {
+		return "", err
+	}
+	if _, err := existingDir("--source", dir); err != nil {
+		return "", err
+	}
+	tv, err := upstream.TreeVersion(os.DirFS(dir))
+	if err != nil {
+		return "", usagef("--source %s: %v; pass --version", dir, err)
+	}
+	line, err := upstream.Line(tv)
+	if err != nil {
+		return "", usagef("--source %s: %v; pass --version", dir, err)
+	}
+	above, nightly := true, false
+	for _, e := range f.Entries {
+		switch {
+		case e.IsNightly():
+			nightly = true
+		case e.Version.Minor() == line:
+			return line, nil
+		case versions.MustParseVersion(line+".0").Compare(e.Version) <= 0:
+			above = false
+		}
+	}
+	if above && nightly {
+		return "nightly", nil
+	}
+	return "", usagef("--source %s is Stud.IP %s, whose line %s the versions file does not build; pass --version", dir, tv, line)
 }
 
 // pipelineFlags are the flags of the commands that run the pipelines.

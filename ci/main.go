@@ -45,6 +45,8 @@ var commands = []command{
 	{"publish", "build, smoke-test and push every tag of the selected targets", runPublish},
 	{"gitlab", "print the GitLab CI child pipeline: one job per target", runGitLab},
 	{"release", "set a minor line of versions.yaml to a new release and show the tag changes", runRelease},
+	{"outdated", "list the Stud.IP releases versions.yaml is behind on; --apply edits it", runOutdated},
+	{"review", "print the Kubernetes manifests of a merge request's review app", runReview},
 }
 
 func main() {
@@ -115,7 +117,20 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// exitStatus ends a command with its own exit code, for commands whose codes say more than
+// success or failure (`ci outdated`: 1 is "something to do").
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (s exitStatus) Error() string { return s.err.Error() }
+func (s exitStatus) Unwrap() error { return s.err }
+
 func exitCode(err error) int {
+	if s, ok := errors.AsType[exitStatus](err); ok {
+		return s.code
+	}
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return 0

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,59 +40,110 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The file as it is must be valid (its problems are reported at its own lines) and
-	// plan; whatever fails after this is the edit's fault.
-	before, err := versions.Parse(bytes.NewReader(data))
-	if verr, ok := errors.AsType[*versions.Error](err); ok {
-		verr.File = file
-	}
+	ed, err := editReleases(file, data, []release{{v, opts}})
 	if err != nil {
 		return err
 	}
-	oldPlan, err := plan.New(before, plan.Options{})
-	if err != nil {
-		return err
-	}
-	edited := file + " (edited, not written)"
-	rel, err := versions.EditRelease(data, v, opts)
-	if verr, ok := errors.AsType[*versions.Error](err); ok {
-		verr.File = edited
-		return err
-	}
-	if err != nil {
-		return releaseUsage(file, err)
-	}
-	newPlan, err := plan.New(rel.File, plan.Options{})
-	if err != nil {
-		return fmt.Errorf("%s: %w", edited, err)
-	}
-	for _, n := range rel.Notes {
-		fmt.Fprintf(e.stdout, "%s: %s\n", file, n)
-	}
-	if len(rel.Inferred) > 0 {
-		fmt.Fprintf(e.stdout, "%s: pass --%s to choose otherwise\n", file, strings.Join(rel.Inferred, " or --"))
-	}
-	if bytes.Equal(rel.Data, data) {
+	ed.print(e.stdout)
+	if !ed.changed() {
 		return nil
 	}
-	changes, dropped := tagChanges(oldPlan, newPlan)
-	if len(changes) == 0 {
-		fmt.Fprintln(e.stdout, "Publishing moves no tag.")
-	} else {
-		fmt.Fprintln(e.stdout, "Publishing changes these tags:")
-		for _, c := range changes {
-			fmt.Fprintf(e.stdout, "  %s\n", c)
-		}
-	}
-	if dropped {
-		fmt.Fprintln(e.stdout, "Dropped tags stay in the registry as they are; no pipeline updates them any more.")
-	}
-	if err := writeFile(file, rel.Data); err != nil {
+	if err := writeFile(file, ed.data); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s. Next: review `go run ./ci plan`, commit, open a merge request; once merged,\n"+
 		"tag this project v%s or trigger a pipeline with STUDIP_VERSION=%s.\n", file, v, v)
 	return nil
+}
+
+// release is one `ci release` edit: a version and the release manager's choices.
+type release struct {
+	version versions.Version
+	opts    versions.ReleaseOptions
+}
+
+// releaseEdit is a versions file edited for one or more releases, not yet written, and what
+// publishing the result changes.
+type releaseEdit struct {
+	file        string
+	before      []byte
+	data        []byte   // the edited file
+	notes       []string // what each edit did, in order
+	inferred    []string // the keys that a new entry took from the line below
+	tagChanges  []string // tagChanges of the plans before and after
+	droppedTags bool
+}
+
+// editReleases makes the edits of `ci release` on data, the versions file at path file, one
+// release after the other. The file as it is must be valid and plan: its problems are
+// reported at its own lines, and whatever fails after that is the edits' fault.
+func editReleases(file string, data []byte, releases []release) (*releaseEdit, error) {
+	before, err := versions.Parse(bytes.NewReader(data))
+	if verr, ok := errors.AsType[*versions.Error](err); ok {
+		verr.File = file
+	}
+	if err != nil {
+		return nil, err
+	}
+	oldPlan, err := plan.New(before, plan.Options{})
+	if err != nil {
+		return nil, err
+	}
+	edited := file + " (edited, not written)"
+	ed := &releaseEdit{file: file, before: data, data: data}
+	var last *versions.File
+	for _, r := range releases {
+		rel, err := versions.EditRelease(ed.data, r.version, r.opts)
+		if verr, ok := errors.AsType[*versions.Error](err); ok {
+			verr.File = edited
+			return nil, err
+		}
+		if err != nil {
+			return nil, releaseUsage(file, err)
+		}
+		ed.data, last = rel.Data, rel.File
+		ed.notes = append(ed.notes, rel.Notes...)
+		for _, k := range rel.Inferred {
+			if !slices.Contains(ed.inferred, k) {
+				ed.inferred = append(ed.inferred, k)
+			}
+		}
+	}
+	if !ed.changed() {
+		return ed, nil
+	}
+	newPlan, err := plan.New(last, plan.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", edited, err)
+	}
+	ed.tagChanges, ed.droppedTags = tagChanges(oldPlan, newPlan)
+	return ed, nil
+}
+
+func (ed *releaseEdit) changed() bool { return !bytes.Equal(ed.data, ed.before) }
+
+// print writes the edits' notes and, if the file changed, the tag changes.
+func (ed *releaseEdit) print(w io.Writer) {
+	for _, n := range ed.notes {
+		fmt.Fprintf(w, "%s: %s\n", ed.file, n)
+	}
+	if len(ed.inferred) > 0 {
+		fmt.Fprintf(w, "%s: pass --%s to choose otherwise\n", ed.file, strings.Join(ed.inferred, " or --"))
+	}
+	if !ed.changed() {
+		return
+	}
+	if len(ed.tagChanges) == 0 {
+		fmt.Fprintln(w, "Publishing moves no tag.")
+	} else {
+		fmt.Fprintln(w, "Publishing changes these tags:")
+		for _, c := range ed.tagChanges {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+	}
+	if ed.droppedTags {
+		fmt.Fprintln(w, "Dropped tags stay in the registry as they are; no pipeline updates them any more.")
+	}
 }
 
 // releaseUsage is an edit of file that failed, with the flags that would make it work.

@@ -137,6 +137,8 @@ func TestPipelineRules(t *testing.T) {
 		{name: "push to the default branch", want: with("generate publish nightly", "publish nightly")},
 		{name: "schedule", vars: map[string]string{"CI_PIPELINE_SOURCE": "schedule"},
 			want: with("generate publish all", "publish all")},
+		{name: "outdated schedule", vars: map[string]string{"CI_PIPELINE_SOURCE": "schedule", "STUDIP_SCHEDULE": "outdated"},
+			want: []string{"outdated"}},
 		{name: "tag vX.Y.Z", tag: "v6.0.3", want: with("generate publish release", "publish release")},
 		{name: "pre-release tag", tag: "v6.1.0-beta.1", want: with("generate publish release", "publish release")},
 		{name: "other tag", tag: "docs-2026", want: checks},

@@ -29,14 +29,20 @@ func (p *Pipeline) export(ctx context.Context, t plan.Target, images []*dagger.C
 
 // publish pushes t's images as one multi-platform index under each of t's tags: the tags
 // that name one version for good first, and the floating ones only once those succeeded, so
-// that a failure never moves a floating tag. When signing, the index is signed and each
-// platform image's SBOM attested right after the first push, before any other tag points
-// at it. It returns the references pushed, each with its digest; on a dry run, the
-// references it would push.
+// that a failure never moves a floating tag; or under pub.To alone. When signing, the index
+// is signed and each platform image's SBOM attested right after the first push, before any
+// other tag points at it. It returns the references pushed, each with its digest; on a dry
+// run, the references it would push.
 func (p *Pipeline) publish(ctx context.Context, t plan.Target, images []*dagger.Container, pub Publish, creds *credentials) ([]string, error) {
+	refs := []string{pub.To}
+	if pub.To == "" {
+		refs = refs[:0]
+		for _, tag := range pushOrder(t.Tags) {
+			refs = append(refs, t.Ref(tag))
+		}
+	}
 	var pushed []string
-	for i, tag := range pushOrder(t.Tags) {
-		ref := t.Ref(tag)
+	for i, ref := range refs {
 		if pub.DryRun {
 			pushed = append(pushed, ref)
 			continue

@@ -60,6 +60,9 @@ type Publish struct {
 	// AssembleFrom, if set, makes this an assemble job: it builds nothing, but pushes the
 	// images that platform jobs staged there as the targets' indexes.
 	AssembleFrom *Stage
+	// To, if set, is the one reference to push each target as (a review image, say),
+	// instead of the target's tags.
+	To string
 }
 
 // Status is what became of a target.
@@ -150,7 +153,8 @@ func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, cr
 
 func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, creds *credentials) Result {
 	pub := steps.Publish
-	if pub != nil && !pub.Rebuild {
+	// A push to one reference of the caller's (To) builds whatever that reference holds.
+	if pub != nil && !pub.Rebuild && pub.To == "" {
 		if r, done := p.skip(ctx, t, *pub, creds); done {
 			return r
 		}
