@@ -17,7 +17,7 @@ import (
 
 // scriptTests are the tests that run the images' shell scripts, which TestScriptsUnderBusybox
 // runs again in busybox mode. The config and healthcheck tests run PHP alone.
-const scriptTests = `^(TestEntrypoint|TestPasswordNeverOnCommandLine|TestDataDirectory|TestReplacement|TestUpgrade|TestCron|TestBusyboxMode)`
+const scriptTests = `^(TestEntrypoint|TestLock|TestFileEnv|TestPasswordNeverOnCommandLine|TestDataDirectory|TestReplacement|TestUpgrade|TestCron|TestBusyboxMode)`
 
 // TestScriptsUnderBusybox runs the script tests again as the fpm-alpine image runs the
 // scripts, with busybox's ash and applets (busybox mode, see startScript), in a run of this

@@ -190,7 +190,7 @@ func TestShellcheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"common/docker-entrypoint.sh", "common/studip-cron", "common/studip-functions.sh", "testdata/fake-server"} {
+	for _, want := range []string{"common/docker-entrypoint.sh", "common/studip-cron", "common/studip-functions.sh", "common/studip-lock.sh", "testdata/fake-server"} {
 		if !slices.Contains(scripts, want) {
 			t.Errorf("%s was not found to check; found %v", want, scripts)
 		}

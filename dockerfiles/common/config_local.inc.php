@@ -17,6 +17,20 @@ $studip_image_flag = static function ($name) use ($studip_image_env) {
     return filter_var($studip_image_env($name), FILTER_VALIDATE_BOOLEAN);
 };
 
+// A secret may be given as the name of a file that holds it (NAME_FILE: a Docker or Kubernetes
+// secret), by the rule of the entrypoint's file_env (studip-functions.sh): the entrypoint hands
+// the server NAME itself; this covers the consoles started beside it (docker exec ... cli/studip),
+// which get the container's own environment. The same names: the database's, STUDIP_CONFIG_*.
+foreach (getenv() as $studip_image_name => $studip_image_file) {
+    if (preg_match('/^(MYSQL_(?:HOST|USER|PASSWORD|DATABASE)|STUDIP_CONFIG_\w+)_FILE$/', $studip_image_name, $studip_image_match)
+        && $studip_image_file !== '' && $studip_image_env($studip_image_match[1]) === null) {
+        // Trailing newlines dropped, as the entrypoint's shell does.
+        $studip_image_value = rtrim((string) file_get_contents($studip_image_file), "\n");
+        putenv($studip_image_match[1] . '=' . $studip_image_value);
+        $_ENV[$studip_image_match[1]] = $studip_image_value;
+    }
+}
+
 // The database. Stud.IP puts the host into a PDO DSN ("mysql:host=...;dbname=..."), which
 // takes a port only as a parameter of its own.
 $DB_STUDIP_HOST = (string) $studip_image_env('MYSQL_HOST');
@@ -25,11 +39,7 @@ if ($studip_image_port !== null && $studip_image_port !== '3306') {
     $DB_STUDIP_HOST .= ';port=' . $studip_image_port;
 }
 $DB_STUDIP_USER = (string) $studip_image_env('MYSQL_USER');
-$studip_image_password_file = $studip_image_env('MYSQL_PASSWORD_FILE');
-$DB_STUDIP_PASSWORD = $studip_image_password_file === null
-    ? (string) $studip_image_env('MYSQL_PASSWORD')
-    // Trailing newlines dropped, as the entrypoint's shell does.
-    : rtrim((string) file_get_contents($studip_image_password_file), "\n");
+$DB_STUDIP_PASSWORD = (string) $studip_image_env('MYSQL_PASSWORD');
 $DB_STUDIP_DATABASE = (string) $studip_image_env('MYSQL_DATABASE');
 
 // ENV names the environment; Stud.IP 6's own STUDIP_ENV is honoured where ENV is not set.
@@ -69,4 +79,5 @@ if ($studip_image_url !== null) {
 }
 
 // Stud.IP turns every variable this file leaves behind into a global.
-unset($studip_image_env, $studip_image_flag, $studip_image_port, $studip_image_password_file, $studip_image_url);
+unset($studip_image_env, $studip_image_flag, $studip_image_name, $studip_image_file, $studip_image_match, $studip_image_value,
+    $studip_image_port, $studip_image_url);

@@ -19,24 +19,41 @@ studip_fail() {
 # studip_flag NAME: succeeds when the variable NAME holds a true value, fails when it is unset
 # or false, and stops the script on anything else (a typo must not silently mean "off").
 studip_flag() {
-    studip_flag_value=''
-    eval "studip_flag_value=\${$1:-}"
-    case $studip_flag_value in
+    local value
+    eval "value=\${$1:-}"
+    case $value in
         1 | [Tt]rue | TRUE | [Yy]es | YES | [Oo]n | ON) return 0 ;;
         '' | 0 | [Ff]alse | FALSE | [Nn]o | NO | [Oo]ff | OFF) return 1 ;;
     esac
-    studip_fail "reading $1: '$studip_flag_value' is neither true (1, true, yes, on) nor false (0, false, no, off)"
+    studip_fail "reading $1: '$value' is neither true (1, true, yes, on) nor false (0, false, no, off)"
 }
 
 # studip_number NAME DEFAULT: prints the whole number in the variable NAME, or DEFAULT when it
 # is unset or empty.
 studip_number() {
-    studip_number_value=''
-    eval "studip_number_value=\${$1:-$2}"
-    case $studip_number_value in
-        '' | *[!0-9]*) studip_fail "reading $1: '$studip_number_value' is not a whole number" ;;
+    local value
+    eval "value=\${$1:-$2}"
+    case $value in
+        '' | *[!0-9]*) studip_fail "reading $1: '$value' is not a whole number" ;;
     esac
-    printf '%s\n' "$studip_number_value"
+    printf '%s\n' "$value"
+}
+
+# file_env NAME: NAME may be given as the name of a file that holds its value, in NAME_FILE
+# (a Docker or Kubernetes secret), as in the official images. Then NAME is set to the file's
+# contents (without trailing newlines, as $(cat) reads it) and exported, and NAME_FILE unset,
+# so that what this script starts sees NAME alone. Setting both is an error.
+file_env() {
+    local value file
+    eval "value=\${$1:-} file=\${$1_FILE:-}"
+    [ -n "$file" ] || return 0
+    [ -z "$value" ] || studip_fail "checking the environment: $1 and $1_FILE are both set; set one"
+    if [ ! -f "$file" ] || [ ! -r "$file" ]; then
+        studip_fail "reading $1_FILE: $file is not a readable file"
+    fi
+    value=$(cat -- "$file") || studip_fail "reading $1_FILE: cannot read $file"
+    export "$1=$value"
+    unset "$1_FILE"
 }
 
 # studip_console COMMAND LEGACY_SCRIPT: finds how the tree runs a console command: Stud.IP's
