@@ -9,13 +9,13 @@ import (
 	"testing"
 )
 
-// TestReadmeQuickStart loads the README's first-try Compose file as docker compose would and
-// checks that it works as written: the login matches the database, one data volume, cron as
+// TestReadmeQuickStart loads the first-try Compose file of the administrators' guide
+// (docs/administrators.md) as docker compose would and checks that it works as written: the login matches the database, one data volume, cron as
 // its own container that starts after web and does not migrate, and the same install choices
 // (DEMO_DATA) in both, whichever takes the setup lock first.
 func TestReadmeQuickStart(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(readmeBlock(t, "A first try", "```yaml\n")), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(docBlock(t, "../docs/administrators.md", "## A first try", "```yaml\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := loadCompose(t, dir)
@@ -40,21 +40,21 @@ func TestReadmeQuickStart(t *testing.T) {
 	}
 }
 
-// readmeBlock returns the body of the first code block that opens with fence after the
-// paragraph starting with heading in ../README.md.
-func readmeBlock(t *testing.T, heading, fence string) string {
+// docBlock returns the body of the first code block that opens with fence after the line
+// starting with heading in the Markdown file path.
+func docBlock(t *testing.T, path, heading, fence string) string {
 	t.Helper()
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(readme), "\n"+heading)
+	_, after, ok := strings.Cut(string(doc), "\n"+heading)
 	if ok {
 		_, after, ok = strings.Cut(after, "\n"+fence)
 	}
 	block, _, closed := strings.Cut(after, "\n```\n")
 	if !ok || !closed {
-		t.Fatalf("README.md: no %q block after %q", strings.TrimSpace(fence), heading)
+		t.Fatalf("%s: no %q block after %q", path, strings.TrimSpace(fence), heading)
 	}
 	return block + "\n"
 }

@@ -3,7 +3,7 @@
  * config/config_local.inc.php of the Stud.IP container images, written by the entrypoint on
  * the first start of a container and never overwritten: mount your own file there to replace it.
  *
- * Every value comes from the container's environment (see the README, "Image contents").
+ * Every value comes from the container's environment (docs/image-contract.md lists the variables).
  * Stud.IP loads this file after config_defaults.inc.php, so what is set here wins.
  * Keep it valid for PHP 7.4: the Stud.IP 5.4 images run that old a PHP.
  */
@@ -21,7 +21,9 @@ $studip_image_flag = static function ($name) use ($studip_image_env) {
 // secret), by the rule of the entrypoint's file_env (studip-functions.sh): the entrypoint hands
 // the server NAME itself; this covers the consoles started beside it (docker exec ... cli/studip),
 // which get the container's own environment. The same names: the database's, STUDIP_CONFIG_*.
+// envvars: MYSQL_HOST_FILE MYSQL_USER_FILE MYSQL_PASSWORD_FILE MYSQL_DATABASE_FILE STUDIP_CONFIG_<NAME>_FILE
 foreach (getenv() as $studip_image_name => $studip_image_file) {
+    // envvars: MYSQL_HOST MYSQL_USER MYSQL_PASSWORD MYSQL_DATABASE STUDIP_CONFIG_<NAME>
     if (preg_match('/^(MYSQL_(?:HOST|USER|PASSWORD|DATABASE)|STUDIP_CONFIG_\w+)_FILE$/', $studip_image_name, $studip_image_match)
         && $studip_image_file !== '' && $studip_image_env($studip_image_match[1]) === null) {
         // Trailing newlines dropped, as the entrypoint's shell does.

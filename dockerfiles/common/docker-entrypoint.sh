@@ -8,7 +8,7 @@
 #   5. under a database lock (studip-lock.sh): installs Stud.IP's dumps into an empty database
 #      and, with AUTO_MIGRATE, runs the migrations.
 # Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
-# The variables it reads are listed in docs/image-contract.md.
+# The variables it reads are listed in docs/image-contract.md ("Environment variables").
 #
 # Shaped as the official images' entrypoints: one function per step, _main at the bottom, run
 # only when this file is executed; a test may source it to call the functions.
@@ -43,6 +43,7 @@ read_secrets() {
 }
 
 # studip_config_file_names: the NAME of every STUDIP_CONFIG_NAME_FILE in the environment.
+# envvars: STUDIP_CONFIG_<NAME>_FILE STUDIP_CONFIG_<NAME>
 studip_config_file_names() {
     env | sed -n 's/^\(STUDIP_CONFIG_[A-Za-z0-9_]*\)_FILE=.*/\1/p'
 }

@@ -1,0 +1,7 @@
+// Package docs holds the project's documentation, one Markdown page per audience, and the
+// tests that keep it true: the one table of environment variables (image-contract.md) against
+// what the images' scripts, config template and server settings read, and the relative links
+// of the README and these pages.
+//
+// The package has no Go code of its own; its tests are part of go test ./...
+package docs
