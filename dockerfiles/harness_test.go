@@ -25,6 +25,7 @@ type treeSpec struct {
 	migrations  []string
 	legacyCLI   bool // cli/migrate.php and cli/cronjob-worker.php instead of cli/studip
 	imageLayout bool // shipped pictures under seed/ and links in public/, as the pipeline builds it
+	imageConfig bool // config_local.inc.php and config.inc.php in config/, as the runtime Dockerfiles put them
 	noDumps     bool
 }
 
@@ -57,6 +58,11 @@ func newTree(t *testing.T, spec treeSpec) string {
 			if err := os.Symlink("../data/"+name, filepath.Join(root, "public", name)); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	if spec.imageConfig {
+		for _, name := range []string{"config_local.inc.php", "config.inc.php"} {
+			copyFile(t, filepath.Join("common", name), filepath.Join(root, "config", name))
 		}
 	}
 	return root
@@ -147,6 +153,12 @@ type scriptRun struct {
 // environment on top of a minimal one. secrets must never appear in its output.
 func startScript(t *testing.T, env []string, secrets []string, script string, args ...string) *scriptRun {
 	t.Helper()
+	return startScriptIn(t, nil, env, secrets, script, args...)
+}
+
+// startScriptIn is startScript, confined by c unless it is nil.
+func startScriptIn(t *testing.T, c *confinement, env []string, secrets []string, script string, args ...string) *scriptRun {
+	t.Helper()
 	abs, err := filepath.Abs(filepath.Join("common", script))
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +168,9 @@ func startScript(t *testing.T, env []string, secrets []string, script string, ar
 	if busybox {
 		// As the fpm-alpine image runs it: its /bin/sh is busybox (here it is dash).
 		argv = append([]string{busyboxSetup(t).busybox, "sh"}, argv...)
+	}
+	if c != nil {
+		argv = c.wrap(argv)
 	}
 	return startRun(t, script, "", env, secrets, argv, busybox)
 }

@@ -155,8 +155,8 @@ func TestEnvironmentTableCatches(t *testing.T) {
 		},
 		{
 			name:  "Apache listens on a port from the environment",
-			edit:  map[string]string{"apache/studip.conf": "Listen ${STUDIP_HTTP_PORT}\n"},
-			rows:  map[string]string{"STUDIP_HTTP_PORT": "studip.conf"},
+			edit:  map[string]string{"apache/studip.conf": "Listen ${STUDIP_OTHER_PORT}\n"},
+			rows:  map[string]string{"STUDIP_OTHER_PORT": "studip.conf"},
 			wants: nil,
 		},
 		{

@@ -1,7 +1,8 @@
 <?php
 /*
- * config/config_local.inc.php of the Stud.IP container images, written by the entrypoint on
- * the first start of a container and never overwritten: mount your own file there to replace it.
+ * config/config_local.inc.php of the Stud.IP container images, in place in the image's tree
+ * (the entrypoint copies it into a tree that lacks it, and never overwrites it): mount your
+ * own file there to replace it.
  *
  * Every value comes from the container's environment (docs/image-contract.md lists the variables).
  * Stud.IP loads this file after config_defaults.inc.php, so what is set here wins.

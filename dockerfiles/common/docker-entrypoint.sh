@@ -5,8 +5,12 @@
 #   2. links public/pictures and public/plugins_packages into the data volume and seeds them,
 #   3. writes config/config_local.inc.php and config/config.inc.php where they are missing,
 #   4. waits for the database (and warns when its sql_mode is strict),
-#   5. under a database lock (studip-lock.sh): installs Stud.IP's dumps into an empty database
-#      and, with AUTO_MIGRATE, runs the migrations.
+#   5. under a database lock (studip-lock.sh): installs Stud.IP's dumps into an empty database,
+#      with AUTO_MIGRATE runs the migrations, and runs the hooks in /docker-entrypoint.d.
+# It runs as root (then it hands the data volume to www-data and runs Stud.IP's console and
+# the hooks as www-data) or as any other user (--user, an arbitrary uid with group 0 as on
+# OpenShift), and writes nothing outside the data volume and /tmp when the tree is complete
+# (the images ship both config files), so that the root filesystem may be read-only.
 # Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
 # The variables it reads are listed in docs/image-contract.md ("Environment variables").
 #
@@ -72,6 +76,7 @@ check_environment() {
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
     STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_local.inc.php}
     data=$STUDIP_ROOT/data
+    hooks=${STUDIP_HOOKS_DIR:-/docker-entrypoint.d}
     is_root=
     [ "$(id -u)" != 0 ] || is_root=1
 }
@@ -130,15 +135,19 @@ link_and_seed() {
 prepare_data_directory() {
     local dir
     mkdir -p "$data" || studip_fail "preparing the data directory: cannot create $data"
+    if [ -z "$is_root" ]; then
+        [ -w "$data" ] || studip_fail "preparing the data directory: $data is not writable by uid $(id -u)" \
+            "(gid $(id -g)); make it writable by that user or group (Kubernetes: fsGroup)"
+        # As on OpenShift, where the uid is arbitrary and the group 0: what this start and the
+        # server create in the volume stays writable by the group, and so by the next uid.
+        umask 0002
+    fi
     for dir in archiv assets_cache extern_config media_cache oer oer_logos pictures plugins_packages upload_doc; do
         mkdir -p "$data/$dir"
     done
     link_and_seed pictures
     link_and_seed plugins_packages
-    if [ -z "$is_root" ]; then
-        [ -w "$data" ] || studip_fail "preparing the data directory: $data is not writable by uid $(id -u)"
-        return 0
-    fi
+    [ -n "$is_root" ] || return 0
     # Only the top of the volume is checked on each start: a volume whose top is owned by
     # someone else (a new bind mount, a backup restored as root) is handed over once, whole.
     if [ -n "$(find "$data" -prune ! -user "$studip_web_user")" ]; then
@@ -377,7 +386,33 @@ setup_database() {
     elif [ -z "$installed" ]; then
         migration_hint
     fi
+    run_hooks
     release_setup_lock
+}
+
+# run_hooks: runs the executable *.sh files in the hooks directory (/docker-entrypoint.d,
+# mounted or added by a derived image), in the order of their names, as the web server's user
+# in the tree, with the database installed and migrated. They run under the setup lock: one
+# container at a time, so that two replicas do not install the same plugin at once. A hook
+# that fails stops the start.
+run_hooks() {
+    local hook status
+    [ -d "$hooks" ] || return 0
+    for hook in "$hooks"/*.sh; do
+        # The pattern itself when nothing matched.
+        [ -e "$hook" ] || continue
+        if [ ! -x "$hook" ]; then
+            studip_log "skipping hook $hook: it is not executable"
+            continue
+        fi
+        studip_log "running hook $hook"
+        if (studip_exec_as_web_user "$hook"); then
+            continue
+        else
+            status=$?
+        fi
+        studip_fail "running hook $hook: exit code $status; not starting"
+    done
 }
 
 # --- main --------------------------------------------------------------------------------

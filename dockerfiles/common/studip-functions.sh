@@ -74,12 +74,12 @@ studip_console() {
     studip_cli_line="php $studip_cli${studip_cli_command:+ $studip_cli_command}"
 }
 
-# studip_exec_console: replaces the calling (sub)shell with the console command found by
-# studip_console, run in the tree as the web server's user when this runs as root, so that
-# files it writes stay writable by the web server; as any other user, as that user.
-studip_exec_console() {
+# studip_exec_as_web_user COMMAND...: replaces the calling (sub)shell with COMMAND, run in the
+# tree as the web server's user when this runs as root, so that files it writes stay
+# writable by the web server; as any other user (--user, OpenShift's arbitrary uid), as that
+# user: nothing needs su-exec or setpriv then.
+studip_exec_as_web_user() {
     cd "$STUDIP_ROOT" || exit
-    set -- php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
     if [ "$(id -u)" != 0 ]; then
         exec "$@"
     # su-exec first: Alpine's setpriv is busybox's, which has no --reuid.
@@ -88,5 +88,11 @@ studip_exec_console() {
     elif command -v setpriv >/dev/null 2>&1; then
         exec setpriv --reuid="$studip_web_user" --regid="$studip_web_user" --init-groups -- "$@"
     fi
-    studip_fail "running $studip_cli as $studip_web_user: neither su-exec nor setpriv is installed"
+    studip_fail "running $* as $studip_web_user: neither su-exec nor setpriv is installed"
+}
+
+# studip_exec_console: studip_exec_as_web_user with the console command found by
+# studip_console.
+studip_exec_console() {
+    studip_exec_as_web_user php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
 }

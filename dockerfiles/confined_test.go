@@ -1,0 +1,210 @@
+package dockerfiles
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
+)
+
+// confinement runs a process as the restricted settings of Kubernetes and OpenShift run a
+// container of the images: as a user other than root (an arbitrary uid with group 0, or
+// www-data), with the Stud.IP tree read-only (as a read-only root filesystem has it) and owned
+// by root, and only the data volume and a temporary directory writable. It is built with a
+// private mount namespace (unshare -m, as root): the tree is bind-mounted read-only onto
+// itself and the data directory onto the tree's data/; then setpriv drops to the user.
+type confinement struct {
+	uid, gid int
+	tree     string // made read-only
+	data     string // mounted at tree/data, writable
+	tmp      string // TMPDIR, writable by anyone, as /tmp is
+}
+
+// arbitraryUID is a uid no account has, as OpenShift assigns them.
+const arbitraryUID = 12345
+
+// newConfinement confines runs on tree as uid:gid with the data directory data. The tree
+// gets an empty data/ to mount it on. It needs root, to mount and to drop to the user.
+func newConfinement(t *testing.T, uid, gid int, tree, data string) *confinement {
+	t.Helper()
+	if !runningAsRoot() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("confining a run: building the confinement (unshare -m, setpriv) needs root; CI runs the tests as root")
+		}
+		t.Skip("building the confinement (unshare -m, setpriv) needs root")
+	}
+	for _, tool := range []string{"unshare", "setpriv", "mount"} {
+		testutil.LookTool(t, tool)
+	}
+	mustMkdir(t, filepath.Join(tree, "data"))
+	tmp := tempDir(t, 0o777)
+	if err := os.Chmod(tmp, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	return &confinement{uid: uid, gid: gid, tree: tree, data: data, tmp: tmp}
+}
+
+// confineScript runs in the new mount namespace, as root, before it becomes the user.
+const confineScript = `set -e
+tree=$1 data=$2 uid=$3 gid=$4
+shift 4
+mount --bind "$tree" "$tree"
+mount -o remount,bind,ro "$tree"
+mount --bind "$data" "$tree/data"
+exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
+`
+
+// wrap is argv run confined.
+func (c *confinement) wrap(argv []string) []string {
+	return append([]string{"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", confineScript, "sh",
+		c.tree, c.data, fmt.Sprint(c.uid), fmt.Sprint(c.gid)}, argv...)
+}
+
+// env is what the confined run's environment adds: its temporary directory.
+func (c *confinement) env() []string {
+	return []string{"TMPDIR=" + c.tmp}
+}
+
+// startConfinedEntrypoint starts the entrypoint confined by c, with the database and the
+// server's command (serverArgs), as startEntrypoint does.
+func startConfinedEntrypoint(t *testing.T, c *confinement, db *database, logFile string, extra ...string) *scriptRun {
+	t.Helper()
+	env := append([]string{"STUDIP_ROOT=" + c.tree, "FIXTURE_LOG=" + logFile}, db.env()...)
+	env = append(append(env, c.env()...), extra...)
+	return startScriptIn(t, c, env, []string{db.password}, "docker-entrypoint.sh", serverArgs...)
+}
+
+// snapshot lists every file of a tree with its mode, size and time of change, to tell that
+// nothing in it changed.
+func snapshot(t *testing.T, root string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		lines = append(lines, fmt.Sprintf("%s %v %d %d.%d", path, fi.Mode(), fi.Size(), st.Ctim.Sec, st.Ctim.Nsec))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// TestEntrypointConfined: as a user other than root (an arbitrary uid with group 0 as on
+// OpenShift, or www-data) on a read-only tree owned by root, with only the data volume and
+// the temporary directory writable, the entrypoint installs, restarts, upgrades with
+// AUTO_MIGRATE and runs a hook, all as that user, and writes nothing into the tree; the data
+// volume works when the group may write it and when the user owns it.
+func TestEntrypointConfined(t *testing.T) {
+	cases := []struct {
+		name     string
+		uid, gid int
+		dataUID  int // owner of the data directory (group 0)
+		dataMode os.FileMode
+	}{
+		{"arbitrary uid, group 0, data writable by the group", arbitraryUID, 0, 0, 0o775},
+		{"arbitrary uid, group 0, data owned by the uid", arbitraryUID, 0, arbitraryUID, 0o755},
+		{"www-data", -1, -1, -1, 0o755},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.uid < 0 {
+				c.uid, c.gid, c.dataUID = webUID(t), webUID(t), webUID(t)
+			}
+			db := newDatabase(t)
+			log := fixtureLog(t)
+			data := tempDir(t, c.dataMode)
+			if err := os.Chown(data, c.dataUID, 0); err != nil {
+				t.Fatal(err)
+			}
+			hooks, hookLog := hooksDir(t, map[string]string{"10-check.sh": hookScript(true, 0)}, nil)
+			env := []string{"AUTO_MIGRATE=1", "STUDIP_HOOKS_DIR=" + hooks, "HOOK_LOG=" + hookLog}
+
+			// start runs the entrypoint confined on tree and checks what every start must do.
+			start := func(tree string, wants ...string) {
+				t.Helper()
+				confined := newConfinement(t, c.uid, c.gid, tree, data)
+				before := snapshot(t, tree)
+				r := startConfinedEntrypoint(t, confined, db, log, env...)
+				if code := r.wait(); code != 0 {
+					t.Fatalf("exit code %d", code)
+				}
+				mustContain(t, r.output.String(), append(wants, "keeping config/config_local.inc.php", "keeping config/config.inc.php", finalCommandRan)...)
+				if after := snapshot(t, tree); after != before {
+					t.Errorf("the start changed the read-only tree")
+				}
+			}
+
+			v1 := newTree(t, treeSpec{layout: "6", migrations: []string{"001_add_news.sql"}, imageLayout: true, imageConfig: true})
+			start(v1, "installed Stud.IP into database", "migrations done")
+			start(v1, "installing nothing", "migrations done")
+			v2 := newTree(t, treeSpec{layout: "6", migrations: []string{"001_add_news.sql", "002_add_news_body.sql"}, imageLayout: true, imageConfig: true})
+			start(v2, "installing nothing", "migrations done")
+
+			if got := db.mustExec(t, "SELECT version FROM schema_version ORDER BY version"); got != "1\n2" {
+				t.Errorf("schema versions %q, want 1 and 2", got)
+			}
+			runs := consoleRuns(t, log)
+			if got := countRuns(runs, "migrate"); got != 3 {
+				t.Errorf("%d migration runs, want 3", got)
+			}
+			for _, r := range runs {
+				if r.uid != c.uid {
+					t.Errorf("the console ran as uid %d, want %d", r.uid, c.uid)
+				}
+			}
+			want := fmt.Sprintf("10-check.sh %d %s\n1\n10-check.sh %d %s\n1\n10-check.sh %d %s\n2\n", c.uid, v1, c.uid, v1, c.uid, v2)
+			if got := mustRead(t, hookLog); got != want {
+				t.Errorf("the hook wrote %q, want %q", got, want)
+			}
+			// The data volume was seeded as the user; with group 0, the folders the start made
+			// in it stay writable by the group, so by the next arbitrary uid (seeded files keep
+			// their shipped mode: a new uid may replace them, as Stud.IP does).
+			if got := mustRead(t, filepath.Join(data, "pictures/user/nobody_normal.png")); got != "shipped avatar\n" {
+				t.Errorf("the seeded picture holds %q", got)
+			}
+			for _, name := range []string{"upload_doc", "pictures/user"} {
+				fi, err := os.Stat(filepath.Join(data, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if uid := int(fi.Sys().(*syscall.Stat_t).Uid); uid != c.uid {
+					t.Errorf("data/%s belongs to uid %d, want %d", name, uid, c.uid)
+				}
+				if c.gid == 0 && fi.Mode()&0o020 == 0 {
+					t.Errorf("data/%s has mode %v: not writable by the group", name, fi.Mode())
+				}
+			}
+		})
+	}
+}
+
+// TestEntrypointConfinedDataNotWritable: a data volume the user may not write stops the
+// start at once, saying whose it must be.
+func TestEntrypointConfinedDataNotWritable(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	data := tempDir(t, 0o755) // root's
+	tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
+	r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, data), db, fixtureLog(t))
+	if code := r.wait(); code == 0 {
+		t.Errorf("exit code 0")
+	}
+	mustContain(t, r.output.String(), fmt.Sprintf("error: preparing the data directory: %s/data is not writable by uid %d (gid 0)", tree, arbitraryUID))
+	mustNotContain(t, r.output.String(), finalCommandRan)
+}
