@@ -3,6 +3,8 @@ package dockerfiles
 import (
 	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,6 +59,11 @@ shift 4
 mount --bind "$tree" "$tree"
 mount -o remount,bind,ro "$tree"
 mount --bind "$data" "$tree/data"
+# As runc does for a container's user: its stdout and stderr (pipes) become the user's, so that
+# it may open them again as /proc/self/fd/2 or /dev/stderr, as the official images' logs do.
+for fd in 1 2; do
+    if [ -p "/proc/self/fd/$fd" ]; then chown "$uid:$gid" "/proc/self/fd/$fd"; fi
+done
 exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
 `
 
@@ -207,4 +214,109 @@ func TestEntrypointConfinedDataNotWritable(t *testing.T) {
 	}
 	mustContain(t, r.output.String(), fmt.Sprintf("error: preparing the data directory: %s/data is not writable by uid %d (gid 0)", tree, arbitraryUID))
 	mustNotContain(t, r.output.String(), finalCommandRan)
+}
+
+// confinedWebTree is webTree with its data directory apart, to be mounted as the volume.
+func confinedWebTree(t *testing.T) (tree, data string) {
+	t.Helper()
+	tree = webTree(t)
+	data = tempDir(t, 0o775)
+	if err := os.Remove(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(tree, "data"), data); err != nil {
+		t.Fatal(err)
+	}
+	return tree, data
+}
+
+// TestServersConfined: Apache with mod_php, and php-fpm, serve the fixture site as an
+// arbitrary uid with group 0, and as www-data, from a read-only tree owned by root, with their run files in a
+// directory of their own (as /run is in the images): PHP runs as that uid and sees the
+// container's environment, Apache serves the picture through the link into the data volume,
+// and the health check is healthy.
+func TestServersConfined(t *testing.T) {
+	users := []struct {
+		name     string
+		uid, gid func(*testing.T) int
+	}{
+		{"arbitrary uid, group 0", func(*testing.T) int { return arbitraryUID }, func(*testing.T) int { return 0 }},
+		{"www-data", webUID, webUID},
+	}
+	for _, u := range users {
+		t.Run("Apache and mod_php, "+u.name, func(t *testing.T) {
+			t.Parallel()
+			apache := testutil.LookTool(t, "apache2")
+			testutil.LookFile(t, phpModule)
+			tree, data := confinedWebTree(t)
+			uid := u.uid(t)
+			c := newConfinement(t, uid, u.gid(t), tree, data)
+			// Its configuration and pid file: readable and writable by the uid, as /run is;
+			// its logs go to stdout and stderr, as the official image links them.
+			run := tempDir(t, 0o777)
+			logs := filepath.Join(run, "log")
+			mustMkdir(t, logs)
+			for name, target := range map[string]string{"error.log": "/dev/stderr", "access.log": "/dev/stdout"} {
+				if err := os.Symlink(target, filepath.Join(logs, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ini, scan := phpIni(t, true)
+			address := closedAddress(t)
+			_, port, _ := net.SplitHostPort(address)
+			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan,
+				"STUDIP_HTTP_PORT=" + port, containerEnv}, c.env()...)
+			argv := c.wrap([]string{apache, "-f", apacheConfig(t, run, tree, ini), "-DFOREGROUND"})
+			testutil.StartServer(t, env, testutil.LookTool(t, argv[0]), argv[1:]...).WaitListening(t, address)
+
+			checkSite(t, uid, true, func(path string) (int, string) {
+				resp, body := get(t, address, path)
+				return resp.StatusCode, body
+			})
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=apache", "STUDIP_HTTP_PORT=" + port})
+			checkResult(t, out, code, true, "answered 200 OK")
+		})
+		t.Run("php-fpm, "+u.name, func(t *testing.T) {
+			t.Parallel()
+			fpm := testutil.LookTool(t, phpFPM)
+			tree, data := confinedWebTree(t)
+			uid := u.uid(t)
+			c := newConfinement(t, uid, u.gid(t), tree, data)
+			run := tempDir(t, 0o777)
+			ini, scan := phpIni(t, true)
+			address := closedAddress(t)
+			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, c.env()...)
+			argv := c.wrap([]string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"})
+			testutil.StartServer(t, env, testutil.LookTool(t, argv[0]), argv[1:]...).WaitListening(t, address)
+
+			checkSite(t, uid, false, func(path string) (int, string) {
+				return http.StatusOK, fcgiGet(t, address, filepath.Join(tree, "public", path))
+			})
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine"}, address)
+			checkResult(t, out, code, true, "answered pong")
+		})
+	}
+}
+
+// checkSite asks the fixture site for its index page and whoami.php for the uid PHP runs as,
+// and with static the picture in the data volume (php-fpm serves PHP alone: the web server in
+// front serves files).
+func checkSite(t *testing.T, uid int, static bool, get func(path string) (int, string)) {
+	t.Helper()
+	if status, body := get("/whoami.php"); status != http.StatusOK || body != fmt.Sprint(uid) {
+		t.Errorf("GET /whoami.php: %d, %q: PHP does not run as uid %d", status, body, uid)
+	}
+	status, body := get("/index.php")
+	if status != http.StatusOK {
+		t.Fatalf("GET /index.php: %d:\n%s", status, body)
+	}
+	if got, want := decodeSeenEnv(t, body), (seenEnv{"db.example", "db.example"}); got != want {
+		t.Errorf("index.php saw MYSQL_HOST as %+v, want %+v", got, want)
+	}
+	if !static {
+		return
+	}
+	if status, body := get("/pictures/user/nobody_normal.png"); status != http.StatusOK || body != mustRead(t, "testdata/tree/public/pictures/user/nobody_normal.png") {
+		t.Errorf("GET the picture through the link into the data volume: %d, %q", status, body)
+	}
 }
