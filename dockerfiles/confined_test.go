@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
 )
@@ -318,5 +319,37 @@ func checkSite(t *testing.T, uid int, static bool, get func(path string) (int, s
 	}
 	if status, body := get("/pictures/user/nobody_normal.png"); status != http.StatusOK || body != mustRead(t, "testdata/tree/public/pictures/user/nobody_normal.png") {
 		t.Errorf("GET the picture through the link into the data volume: %d, %q", status, body)
+	}
+}
+
+// TestCronConfined: the cron container runs confined as the web one does (an arbitrary uid
+// with group 0, a read-only tree): the entrypoint sets up, studip-cron runs the worker as
+// that uid and keeps its heartbeat in /tmp, and a stop signal ends it.
+func TestCronConfined(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	log := fixtureLog(t)
+	data := tempDir(t, 0o775)
+	tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
+	c := newConfinement(t, arbitraryUID, 0, tree, data)
+	heartbeat := filepath.Join(c.tmp, "studip-cron.heartbeat")
+	env := append(append(db.env(), "STUDIP_ROOT="+tree, "FIXTURE_LOG="+log, "STUDIP_CRON_INTERVAL=1"), c.env()...)
+	r := startScriptIn(t, c, append(env, "STUDIP_CRON_HEARTBEAT="+heartbeat), []string{db.password}, "docker-entrypoint.sh", "studip-cron")
+	waitFor(t, "two runs of the worker", 30*time.Second, func() bool {
+		return strings.Contains(r.output.String(), "studip-cron: run 2 finished")
+	})
+	stopWithin(t, r, syscall.SIGTERM, 5*time.Second)
+	mustContain(t, r.output.String(), "studip-entrypoint: installed Stud.IP", "studip-entrypoint: starting studip-cron")
+	runs := consoleRuns(t, log)
+	if countRuns(runs, "cronjobs:worker") < 2 {
+		t.Errorf("the worker ran %d times, want 2 or more", countRuns(runs, "cronjobs:worker"))
+	}
+	for _, run := range runs {
+		if run.uid != arbitraryUID {
+			t.Errorf("%s ran as uid %d, want %d", run.command, run.uid, arbitraryUID)
+		}
+	}
+	if state, err := os.ReadFile(heartbeat); err != nil || !strings.Contains("running\nidle\n", string(state)) {
+		t.Errorf("the heartbeat holds %q (%v)", state, err)
 	}
 }
