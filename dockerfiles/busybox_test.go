@@ -50,7 +50,7 @@ func TestScriptsUnderBusybox(t *testing.T) {
 		t.Fatalf("the script tests in busybox mode (%s): %v\n%s", scriptTests, err, out)
 	}
 	// A test renamed away from scriptTests would silently drop out.
-	for _, name := range []string{"TestBusyboxMode", "TestEntrypointInstall", "TestDataDirectory", "TestCron", "TestCronThroughEntrypoint"} {
+	for _, name := range []string{"TestBusyboxMode", "TestEntrypointInstall", "TestDataDirectory", "TestCron", "TestCronThroughEntrypoint", "TestLockExcludes", "TestFileEnv", "TestEntrypointHooks", "TestEntrypointConfined", "TestCronConfined"} {
 		if !regexp.MustCompile(`(?m)^--- (PASS|SKIP): ` + name + ` `).Match(out) {
 			t.Errorf("the busybox run did not run %s:\n%s", name, out)
 		}

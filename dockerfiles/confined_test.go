@@ -353,3 +353,18 @@ func TestCronConfined(t *testing.T) {
 		t.Errorf("the heartbeat holds %q (%v)", state, err)
 	}
 }
+
+// TestEntrypointConfinedTreeWithoutConfig: a read-only tree that lacks the config files the
+// images ship stops the start, saying which and what to do.
+func TestEntrypointConfinedTreeWithoutConfig(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	data := tempDir(t, 0o775)
+	tree := newTree(t, treeSpec{layout: "6", imageLayout: true})
+	r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, data), db, fixtureLog(t))
+	if code := r.wait(); code == 0 {
+		t.Errorf("exit code 0")
+	}
+	mustContain(t, r.output.String(), fmt.Sprintf("error: writing config/config_local.inc.php: %s/config is not writable by uid %d (a read-only tree?); mount the file there", tree, arbitraryUID))
+	mustNotContain(t, r.output.String(), finalCommandRan)
+}

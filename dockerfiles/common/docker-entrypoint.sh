@@ -161,10 +161,13 @@ prepare_data_directory() {
 
 # --- configuration -----------------------------------------------------------------------
 
-# write_once FROM TO: copies FROM to TO unless TO exists; never overwrites.
+# write_once FROM TO: copies FROM to TO unless TO exists; never overwrites. The images' trees
+# have both files: this is for trees that lack them.
 write_once() {
     local name="${2#"$STUDIP_ROOT"/}"
     [ -e "$2" ] || [ -f "$1" ] || studip_fail "writing $name: $1 is missing"
+    [ -e "$2" ] || [ -w "${2%/*}" ] ||
+        studip_fail "writing $name: ${2%/*} is not writable by uid $(id -u) (a read-only tree?); mount the file there"
     if [ ! -e "$2" ] && copy_new "$1" "$2"; then
         chmod 0644 "$2"
         studip_log "wrote $name from $1"
