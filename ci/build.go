@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,6 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
 			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).")
 	pf := addPipelineFlags(fs, e)
-	source := fs.String("source", "", "build this local Stud.IP checkout instead of the version's git ref (one version only)")
 	export := fs.String("export", "", "write one OCI tarball per target into this directory")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -30,11 +30,6 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	p, opts, err := pf.load(e, fs)
 	if err != nil {
 		return err
-	}
-	if *source != "" {
-		if opts.Source, err = checkSource(p, *source); err != nil {
-			return err
-		}
 	}
 	steps := pipelines.Steps{}
 	if *export != "" {
@@ -63,6 +58,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 // pipelineFlags are the flags of the commands that run the pipelines.
 type pipelineFlags struct {
 	*planFlags
+	source      string
 	dockerfiles string
 	mirror      string
 	jobs        int
@@ -70,6 +66,7 @@ type pipelineFlags struct {
 
 func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
 	pf := &pipelineFlags{planFlags: addPlanFlags(fs)}
+	fs.StringVar(&pf.source, "source", "", "build this local Stud.IP checkout instead of the version's git ref (one version only)")
 	fs.StringVar(&pf.dockerfiles, "dockerfiles", "dockerfiles", "the runtime Dockerfiles, their build context")
 	fs.StringVar(&pf.mirror, "mirror", e.getenv("STUDIP_IMAGE_MIRROR"), "pull every base image through this registry prefix, e.g. mirror.example/hub (env STUDIP_IMAGE_MIRROR)")
 	fs.IntVar(&pf.jobs, "jobs", 4, "how many targets to build at once")
@@ -89,6 +86,11 @@ func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.
 	if err != nil {
 		return nil, opts, err
 	}
+	if pf.source != "" {
+		if opts.Source, err = checkSource(p, pf.source); err != nil {
+			return nil, opts, err
+		}
+	}
 	if opts.Dockerfiles, err = existingDir("--dockerfiles", pf.dockerfiles); err != nil {
 		return nil, opts, err
 	}
@@ -97,17 +99,20 @@ func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.
 }
 
 // checkSource returns the local checkout dir as an absolute path, if it can stand in for
-// the source of every selected target: all of one Stud.IP version.
+// the source of every selected Stud.IP target: all of one Stud.IP version. Test images hold
+// no tree, so the checkout does not change them.
 func checkSource(p *plan.Plan, dir string) (string, error) {
-	names := map[string]bool{}
+	var names []string
 	for _, t := range p.Targets {
-		names[t.Name] = true
+		if t.Source != nil && !slices.Contains(names, t.Name) {
+			names = append(names, t.Name)
+		}
 	}
-	if len(names) > 1 {
-		return "", usagef("--source replaces the source of one version, but %d are selected; narrow with --version", len(names))
-	}
-	if t := p.Targets[0]; t.Source == nil {
-		return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select a Stud.IP version", t)
+	switch {
+	case len(names) == 0:
+		return "", usagef("--source: %s is a test image, which holds no Stud.IP tree; select a Stud.IP version", p.Targets[0])
+	case len(names) > 1:
+		return "", usagef("--source replaces the source of one Stud.IP version, but %d are selected (%s); narrow with --version", len(names), strings.Join(names, ", "))
 	}
 	return existingDir("--source", dir)
 }

@@ -10,7 +10,9 @@ import (
 
 func runCheck(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "check", "[--file versions.yaml]",
-		"Validates the versions file and reports every problem at once, each as FILE:LINE.")
+		"Validates the versions file and reports every problem at once, each as FILE:LINE.\n"+
+			"Warns, without failing, of each entry or test image on a PHP or Node line past its\n"+
+			"end of life (the dates are in versions/lifecycle.go).")
 	var file string
 	addFileFlag(fs, &file)
 	if err := parse(fs, args); err != nil {
@@ -28,6 +30,10 @@ func runCheck(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: ok (%d entries, %d targets)\n", file, len(f.Entries), len(p.Targets))
+	// Compiler-style, as the problems are, so that editors can jump to them.
+	for _, w := range f.PastEndOfLife(e.now()) {
+		fmt.Fprintf(e.stderr, "%s:%d: warning: %s: %s\n", file, w.Line, w.Subject, w.Message)
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (%d entries, %d test images, %d targets)\n", file, len(f.Entries), len(f.Tests), len(p.Targets))
 	return nil
 }

@@ -6,16 +6,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
+// today is the day the commands run on in tests, so that what ci check warns of is known.
+var today = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
 // runCI runs a ci command in process, as `go run ./ci args...` would, with the given
-// environment variables and no others.
+// environment variables and no others, on the day today.
 func runCI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return today }}
 	code = run(context.Background(), args, e)
 	return code, out.String(), errOut.String()
 }
@@ -44,7 +48,7 @@ func TestUsage(t *testing.T) {
 		{name: "bad platform", args: []string{"plan", "-f", "testdata/versions.yaml", "--platform", "arm64"}, wantCode: 2,
 			wantErr: `ci plan: --platform: platform "arm64" is not os/arch[/variant], e.g. linux/amd64`},
 		{name: "filter matching nothing", args: []string{"plan", "-f", "testdata/versions.yaml", "--version", "5.3"}, wantCode: 2,
-			wantErr: "ci plan: --version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.4, tests-php8.3, tests-php8.2, tests-php7.4)"},
+			wantErr: "ci plan: --version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.4, tests-php8.3, tests-php8.2, tests-php8.1, tests-php7.4)"},
 		{name: "missing file", args: []string{"plan", "-f", "testdata/nope.yaml"}, wantCode: 1,
 			wantErr: "ci plan: reading versions file: open testdata/nope.yaml: no such file or directory"},
 		{name: "bad SOURCE_DATE_EPOCH", args: []string{"plan", "-f", "testdata/versions.yaml"}, wantCode: 2,
@@ -66,8 +70,16 @@ func TestUsage(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	code, stdout, stderr := runCI(t, nil, "check", "--file", "testdata/versions.yaml")
-	if code != 0 || stdout != "testdata/versions.yaml: ok (5 entries, 13 targets)\n" || stderr != "" {
-		t.Errorf("valid file: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	// A valid file on lines past their end of life (on the day today): warnings, exit 0.
+	wantWarnings := strings.Join([]string{
+		"testdata/versions.yaml:17: warning: entry 5.5.8: Node 20 reached its end of life on 2026-04-30",
+		"testdata/versions.yaml:20: warning: entry 5.4.11: PHP 7.4 reached its end of life on 2022-11-28",
+		"testdata/versions.yaml:20: warning: entry 5.4.11: Node 20 reached its end of life on 2026-04-30",
+		"testdata/versions.yaml:31: warning: test image php 8.1: PHP 8.1 reached its end of life on 2025-12-31",
+		"testdata/versions.yaml:32: warning: test image php 7.4: PHP 7.4 reached its end of life on 2022-11-28",
+	}, "\n") + "\n"
+	if code != 0 || stdout != "testdata/versions.yaml: ok (5 entries, 5 test images, 14 targets)\n" || stderr != wantWarnings {
+		t.Errorf("valid file: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, wantWarnings)
 	}
 	// Every problem at once, each with file:line, exit 2 (the input is bad).
 	code, stdout, stderr = runCI(t, nil, "check", "--file", "../versions/testdata/check/many-problems.yaml")

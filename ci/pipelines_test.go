@@ -21,15 +21,18 @@ import (
 // DAG the commands ask for; they assert properties of that DAG, not the SDK's query text.
 
 const (
-	fixtureFile = "testdata/pipelines.yaml"
-	epoch       = "1767225600" // SOURCE_DATE_EPOCH, so that the labels are known
-	password    = "s3cret-Pa55word"
+	fixtureFile   = "testdata/pipelines.yaml"
+	fixtureSource = "https://git.example/studip/studip.git" // its source
+	epoch         = "1767225600"                            // SOURCE_DATE_EPOCH, so that the labels are known
+	password      = "s3cret-Pa55word"
 )
 
 // runOn runs a ci command in process against engine, with the fixture's versions file and
-// the given environment variables and no others.
+// the given environment variables and no others. Every tree the fixture names has a
+// package.json with Stud.IP's webpack-prod script.
 func runOn(t *testing.T, engine *daggertest.Engine, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	engine.GitFile(fixtureSource, "", "package.json", `{"scripts": {"webpack-prod": "webpack --config webpack.prod.js --mode production"}}`)
 	var out, errOut bytes.Buffer
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
 	args = append(args, "--file", fixtureFile, "--dockerfiles", t.TempDir())
@@ -486,9 +489,9 @@ func TestPipelineUsage(t *testing.T) {
 		{name: "publish one platform", vars: creds, args: []string{"publish", "--platform", "linux/amd64"},
 			wantErr: "ci publish: --platform: publish pushes every platform of a target"},
 		{name: "source for two versions", args: []string{"build", "--source", "."},
-			wantErr: "ci build: --source replaces the source of one version, but 5 are selected"},
+			wantErr: "ci build: --source replaces the source of one Stud.IP version, but 3 are selected (nightly, 6.0.3, 5.5.8)"},
 		{name: "source for a test image", args: []string{"build", "--version", "tests-php8.3", "--source", "."},
-			wantErr: "ci build: --source: tests-php8.3 apache is a test image"},
+			wantErr: "ci build: --source: tests-php8.3 is a test image"},
 		{name: "source not a directory", args: []string{"build", "--version", "6.0", "--source", "nope"},
 			wantErr: "ci build: --source: nope is not a directory"},
 		{name: "no jobs", args: []string{"test", "--jobs", "0"}, wantErr: "ci test: --jobs must be at least 1"},

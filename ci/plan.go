@@ -13,7 +13,7 @@ import (
 
 func runPlan(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "plan", "[--file F] [--version V]... [--base B]... [--platform P]... [--json]",
-		"Prints the targets (one per versions.yaml entry and base, plus a test image per PHP\nversion) with their platforms and tags. Needs no engine.")
+		"Prints the targets (one per versions.yaml entry and base, plus the test images of its\ntests list) with their platforms, asset command and tags. Needs no engine.")
 	pf := addPlanFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parse(fs, args); err != nil {
@@ -45,6 +45,7 @@ type jsonTarget struct {
 	Ref       string   `json:"ref"`
 	PHP       string   `json:"php"`
 	Node      string   `json:"node"`
+	Assets    string   `json:"assets"`
 	Platforms []string `json:"platforms"`
 	Tags      []string `json:"tags"`
 }
@@ -60,6 +61,7 @@ func writeJSON(w io.Writer, p *plan.Plan) error {
 			Ref:       ref(t),
 			PHP:       t.PHP,
 			Node:      t.Node,
+			Assets:    assets(t),
 			Platforms: strs(t.Platforms),
 			Tags:      tagNames(t),
 		})
@@ -72,16 +74,34 @@ func writeJSON(w io.Writer, p *plan.Plan) error {
 func writeTable(w io.Writer, p *plan.Plan) error {
 	fmt.Fprintf(w, "repository: %s\n\n", p.Repository)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tCHANNEL\tBASE\tREF\tPHP\tNODE\tPLATFORMS\tTAGS")
+	fmt.Fprintln(tw, "VERSION\tCHANNEL\tBASE\tREF\tPHP\tNODE\tASSETS\tPLATFORMS\tTAGS")
 	for _, t := range p.Targets {
-		r := ref(t)
-		if r == "" {
-			r = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Channel, t.Base, r, t.PHP, t.Node,
-			strings.Join(strs(t.Platforms), ","), strings.Join(tagNames(t), " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Channel, orDash(string(t.Base)), orDash(ref(t)), t.PHP, t.Node,
+			orDash(assets(t)), strings.Join(strs(t.Platforms), ","), strings.Join(tagNames(t), " "))
 	}
 	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fromPackageJSON says that the pipeline chooses the asset command from the tree it builds.
+const fromPackageJSON = "from package.json"
+
+// assets is the command that builds t's assets, as far as the versions file tells: its
+// override, else fromPackageJSON; "" for a test image, which builds none.
+func assets(t plan.Target) string {
+	switch {
+	case t.Source == nil:
+		return ""
+	case len(t.Source.Assets) > 0:
+		return strings.Join(t.Source.Assets, " ")
+	}
+	return fromPackageJSON
 }
 
 // ref is the git ref a target builds; a test image builds none.

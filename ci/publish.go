@@ -16,11 +16,15 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	pf := addPipelineFlags(fs, e)
 	dryRun := fs.Bool("dry-run", false, "do everything but push; needs no credentials")
 	fs.MarkHidden("platform") // refused below
+	fs.MarkHidden("source")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.Changed("platform") {
 		return usagef("--platform: publish pushes every platform of a target; an index of fewer would replace the multi-platform one")
+	}
+	if fs.Changed("source") {
+		return usagef("--source: publish builds every release from its git ref, so that a pushed image is what Stud.IP tagged; try a local checkout with ci test --source or ci build --source")
 	}
 	pub := &pipelines.Publish{Username: e.getenv("REGISTRY_USERNAME"), Password: e.getenv("REGISTRY_PASSWORD"), DryRun: *dryRun}
 	if !pub.DryRun && (pub.Username == "" || pub.Password == "") {

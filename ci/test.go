@@ -8,11 +8,11 @@ import (
 )
 
 func runTest(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "test", "[--file F] [--version V]... [--base B]... [--platform P]... [--jobs N] [--mirror PREFIX]",
+	fs := newFlags(e, "test", "[--file F] [--version V]... [--base B]... [--platform P]... [--source DIR] [--jobs N] [--mirror PREFIX]",
 		"Builds the selected targets for their platforms and smoke-tests each on the engine's own\n"+
 			"platform: a Stud.IP image runs next to a MariaDB with the demo data and must serve its\n"+
 			"start page (apache) or answer php-fpm's ping (fpm-alpine); a test image must have its\n"+
-			"tools and PHP extensions.")
+			"tools and PHP extensions. With --source, the image holds a local Stud.IP checkout.")
 	pf := addPipelineFlags(fs, e)
 	if err := parse(fs, args); err != nil {
 		return err

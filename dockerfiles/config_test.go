@@ -36,7 +36,7 @@ func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) strin
 	php := testutil.LookTool(t, "php")
 	ini, scan := phpIni(t, withImageIni)
 	cmd := exec.Command(php, append([]string{"-c", ini}, args...)...)
-	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, env...)
+	cmd.Env = append(append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("running php %v: %v\n%s", args, err, out)

@@ -247,8 +247,6 @@ func TestServersConfined(t *testing.T) {
 	for _, u := range users {
 		t.Run("Apache and mod_php, "+u.name, func(t *testing.T) {
 			t.Parallel()
-			apache := testutil.LookTool(t, "apache2")
-			testutil.LookFile(t, phpModule)
 			tree, data := confinedWebTree(t)
 			uid := u.uid(t)
 			c := newConfinement(t, uid, u.gid(t), tree, data)
@@ -265,10 +263,9 @@ func TestServersConfined(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			_, port, _ := net.SplitHostPort(address)
-			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan,
-				"STUDIP_HTTP_PORT=" + port, containerEnv}, c.env()...)
-			argv := c.wrap([]string{apache, "-f", apacheConfig(t, run, tree, ini), "-DFOREGROUND"})
-			testutil.StartServer(t, env, testutil.LookTool(t, argv[0]), argv[1:]...).WaitListening(t, address)
+			env := append(append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan,
+				"STUDIP_HTTP_PORT=" + port, containerEnv}, phpSettingsEnv(t)...), c.env()...)
+			startApache(t, c, env, apacheConfig(t, run, tree, ini)).WaitListening(t, address)
 
 			checkSite(t, uid, true, func(path string) (int, string) {
 				resp, body := get(t, address, path)

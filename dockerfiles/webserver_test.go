@@ -145,7 +145,7 @@ func TestFPMServer(t *testing.T) {
 			ini, scan := phpIni(t, c.imageIni)
 			address := closedAddress(t) // for php-fpm to listen on
 			args := []string{"-c", ini, "-y", fpmConfig(t, t.TempDir(), address, c.ourPool)}
-			env := []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}
+			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, phpSettingsEnv(t)...)
 
 			check := exec.Command(fpm, append(args, "-t")...)
 			check.Env = env
@@ -227,6 +227,39 @@ Include @dir@/studip.conf
 	return path
 }
 
+// apacheLogs is the log directory (APACHE_LOG_DIR) of a test's Apache, in dir: as the
+// official image has it, its logs are links to the server's stdout and stderr.
+func apacheLogs(t *testing.T, dir string) string {
+	t.Helper()
+	logs := filepath.Join(dir, "log")
+	mustMkdir(t, logs)
+	for name, target := range map[string]string{"error.log": "/dev/stderr", "access.log": "/dev/stdout"} {
+		if err := os.Symlink(target, filepath.Join(logs, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return logs
+}
+
+// startApache starts Apache with the configuration conf as the image's apache2-foreground
+// does: through Apache's envvars, which read apache/studip-envvars.sh, so that the
+// environment env (PHP_UPLOAD_LIMIT) sets what studip.conf reads; confined by c unless nil.
+func startApache(t *testing.T, c *confinement, env []string, conf string) *testutil.Server {
+	t.Helper()
+	apache := testutil.LookTool(t, "apache2")
+	testutil.LookFile(t, phpModule)
+	envvars, err := filepath.Abs("apache/studip-envvars.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := []string{testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`, envvars, apache, "-f", conf, "-DFOREGROUND"}
+	if c != nil {
+		argv = c.wrap(argv)
+		argv[0] = testutil.LookTool(t, argv[0])
+	}
+	return testutil.StartServer(t, env, argv[0], argv[1:]...)
+}
+
 // get requests path from the server at address and returns the answer with its body.
 func get(t *testing.T, address, path string) (*http.Response, string) {
 	t.Helper()
@@ -250,23 +283,15 @@ func get(t *testing.T, address, path string) (*http.Response, string) {
 // and studip-healthcheck judges the real server.
 func TestApacheServer(t *testing.T) {
 	t.Parallel()
-	apache := testutil.LookTool(t, "apache2")
-	testutil.LookFile(t, phpModule)
 	root := webTree(t)
 	dir := t.TempDir()
-	// The official image links the logs to the container's stdout and stderr.
-	logs := filepath.Join(dir, "log")
-	mustMkdir(t, logs)
-	for name, target := range map[string]string{"error.log": "/dev/stderr", "access.log": "/dev/stdout"} {
-		if err := os.Symlink(target, filepath.Join(logs, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	logs := apacheLogs(t, dir)
 	ini, scan := phpIni(t, true)
 	address := closedAddress(t) // for Apache to listen on
 	_, port, _ := net.SplitHostPort(address)
-	env := []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port, containerEnv}
-	testutil.StartServer(t, env, apache, "-f", apacheConfig(t, dir, root, ini), "-DFOREGROUND").WaitListening(t, address)
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port, containerEnv},
+		phpSettingsEnv(t)...)
+	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {
 		resp, body := get(t, address, "/")

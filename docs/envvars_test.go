@@ -16,7 +16,7 @@ import (
 // The files the images read the environment with, as globs in dockerfiles/. Scripts and the
 // config template are told apart by their first lines; the .ini and .conf files read it as
 // ${NAME} (PHP, Apache and php-fpm expand that from the environment).
-var envSources = []string{"common/*", "common/php/*.ini", "apache/*.conf", "fpm-alpine/*.conf"}
+var envSources = []string{"common/*", "common/php/*.ini", "apache/*.conf", "apache/*.sh", "fpm-alpine/*.conf"}
 
 // notRunInImage are files of common/ that run outside the images, so what they read is not
 // the images' configuration.
@@ -150,8 +150,8 @@ func TestEnvironmentTableCatches(t *testing.T) {
 		},
 		{
 			name:  "php.ini takes a setting from the environment",
-			edit:  map[string]string{"common/php/studip.ini": "memory_limit = ${PHP_MEMORY_LIMIT}\n"},
-			wants: []string{"PHP_MEMORY_LIMIT is read by studip.ini but missing"},
+			edit:  map[string]string{"common/php/studip.ini": "realpath_cache_size = ${PHP_REALPATH_CACHE_SIZE}\n"},
+			wants: []string{"PHP_REALPATH_CACHE_SIZE is read by studip.ini but missing"},
 		},
 		{
 			name:  "Apache listens on a port from the environment",

@@ -1,6 +1,7 @@
 package examples
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,13 +19,14 @@ type composeCase struct {
 	name     string
 	dir      string
 	image    string
+	wwwData  int // the image's www-data, as which web and cron run
 	frontend func(*testing.T, *types.Project, composeCase)
 }
 
 func TestCompose(t *testing.T) {
 	cases := []composeCase{
-		{name: "apache", dir: "compose/apache", image: apacheTag, frontend: checkApacheFrontend},
-		{name: "fpm-alpine", dir: "compose/fpm-alpine", image: fpmTag, frontend: checkNginxFrontend},
+		{name: "apache", dir: "compose/apache", image: apacheTag, wwwData: apacheWWWData, frontend: checkApacheFrontend},
+		{name: "fpm-alpine", dir: "compose/fpm-alpine", image: fpmTag, wwwData: fpmWWWData, frontend: checkNginxFrontend},
 	}
 	checks := []struct {
 		name  string
@@ -34,6 +36,7 @@ func TestCompose(t *testing.T) {
 		{"web and cron", checkComposeStudip},
 		{"database login", checkComposeLogin},
 		{"secret files", checkComposeSecretFiles},
+		{"hardening", checkComposeHardening},
 		{"frontend", func(t *testing.T, p *types.Project, c composeCase) { c.frontend(t, p, c) }},
 	}
 	for _, c := range cases {
@@ -253,7 +256,11 @@ func checkPublishes(t *testing.T, p *types.Project, frontend string, target uint
 }
 
 func checkApacheFrontend(t *testing.T, p *types.Project, _ composeCase) {
-	checkPublishes(t, p, "web", httpPort)
+	checkPublishes(t, p, "web", unprivilegedHTTPPort)
+	if got := serviceEnv(service(t, p, "web"), "STUDIP_HTTP_PORT"); got != fmt.Sprint(unprivilegedHTTPPort) {
+		t.Errorf("web: STUDIP_HTTP_PORT=%q, want %d: without root or capabilities Apache cannot listen on %d",
+			got, unprivilegedHTTPPort, httpPort)
+	}
 }
 
 // checkNginxFrontend checks the fpm-alpine example's front: the one-shot service assets
@@ -293,13 +300,39 @@ func checkNginxFrontend(t *testing.T, p *types.Project, c composeCase) {
 	checkDependsOn(t, nginx, "assets", types.ServiceConditionCompletedSuccessfully)
 	checkDependsOn(t, nginx, "web", types.ServiceConditionHealthy)
 
+	// One upload limit for nginx and PHP.
+	if got, want := serviceEnv(nginx, "PHP_UPLOAD_LIMIT"), serviceEnv(web, "PHP_UPLOAD_LIMIT"); got == "" || got != want {
+		t.Errorf("PHP_UPLOAD_LIMIT: nginx %q, web %q, want one value in both", got, want)
+	}
 	for _, config := range nginx.Configs {
-		if config.Target == "/etc/nginx/conf.d/default.conf" {
-			t.Run("nginx serves the example", func(t *testing.T) { checkNginxServes(t, p.Configs[config.Source].File) })
+		if config.Target == nginxTemplate {
+			example := nginxExample{template: p.Configs[config.Source].File, nginxEnv: serviceEnvMap(nginx)}
+			for name, value := range serviceEnvMap(web) {
+				if strings.HasPrefix(name, "PHP_") {
+					example.fpmEnv = append(example.fpmEnv, name+"="+value)
+				}
+			}
+			t.Run("nginx serves the example", func(t *testing.T) { checkNginxServes(t, example) })
+			t.Run("uploads", func(t *testing.T) { checkNginxUploads(t, example) })
 			return
 		}
 	}
-	t.Error("nginx: no config is mounted at /etc/nginx/conf.d/default.conf")
+	t.Error("nginx: no config is mounted at " + nginxTemplate)
+}
+
+// nginxTemplate is where the nginx image reads a configuration template from (it writes
+// conf.d/default.conf from it when it starts).
+const nginxTemplate = "/etc/nginx/templates/default.conf.template"
+
+// serviceEnvMap is a service's environment as name and value, without unset variables.
+func serviceEnvMap(s types.ServiceConfig) map[string]string {
+	out := map[string]string{}
+	for name, value := range s.Environment {
+		if value != nil {
+			out[name] = *value
+		}
+	}
+	return out
 }
 
 // checkStudipHealthcheck fails unless service s checks its health with the image's
@@ -314,5 +347,53 @@ func checkStudipHealthcheck(t *testing.T, s types.ServiceConfig) {
 	if hc.StartPeriod == nil || time.Duration(*hc.StartPeriod) < firstStart {
 		t.Errorf("%s health check: start period %v, want at least %v: the first start installs the database",
 			s.Name, hc.StartPeriod, firstStart)
+	}
+}
+
+// confinement is how a service of the Compose examples runs beyond what every one has (a
+// read-only root filesystem, no capabilities but those it adds, no-new-privileges): as which
+// user ("": the image's, root), with which tmpfs, adding which capabilities.
+type confinement struct {
+	user   string
+	tmpfs  []string
+	capAdd []string
+}
+
+// checkComposeHardening checks every service against its confinement: Stud.IP as www-data of
+// its image with group 0 (any uid with group 0 works; this one keeps volumes a root-run image
+// gave www-data), writing only to its volumes, /tmp and /run; MariaDB as its mysql user with
+// its socket directory on tmpfs; the two that start as root keep only what they need.
+func checkComposeHardening(t *testing.T, p *types.Project, c composeCase) {
+	studip := confinement{user: fmt.Sprintf("%d:0", c.wwwData), tmpfs: []string{"/run", "/tmp"}}
+	want := map[string]confinement{
+		"web":  studip,
+		"cron": studip,
+		"db":   {user: "999:999", tmpfs: []string{"/run/mysqld", "/tmp"}},
+		// Writes the new volume and keeps the files' owners.
+		"assets": {capAdd: []string{"CHOWN", "DAC_OVERRIDE", "FOWNER"}},
+		// Binds port 80, hands its cache to its workers' user, switches to it; writes its
+		// cache, pid and the configuration from the template.
+		"nginx": {tmpfs: []string{"/etc/nginx/conf.d", "/run", "/tmp", "/var/cache/nginx"},
+			capAdd: []string{"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}},
+	}
+	for _, s := range p.Services {
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("%s: how it is confined is not known to the test", s.Name)
+			continue
+		}
+		if !s.ReadOnly || !slices.Equal(s.CapDrop, []string{"ALL"}) || !slices.Contains(s.SecurityOpt, "no-new-privileges:true") {
+			t.Errorf("%s: read_only %t, cap_drop %v, security_opt %v; want read_only, cap_drop [ALL], no-new-privileges:true",
+				s.Name, s.ReadOnly, s.CapDrop, s.SecurityOpt)
+		}
+		if got := slices.Sorted(slices.Values(s.CapAdd)); !slices.Equal(got, w.capAdd) {
+			t.Errorf("%s: cap_add %v, want %v", s.Name, got, w.capAdd)
+		}
+		if got := slices.Sorted(slices.Values(s.Tmpfs)); !slices.Equal(got, w.tmpfs) {
+			t.Errorf("%s: tmpfs %v, want %v", s.Name, got, w.tmpfs)
+		}
+		if s.User != w.user {
+			t.Errorf("%s: user %q, want %q", s.Name, s.User, w.user)
+		}
 	}
 }

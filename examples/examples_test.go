@@ -17,10 +17,15 @@ const (
 	cronRunner = "studip-cron"
 	apacheTag  = "studip/studip:6.0"
 	fpmTag     = "studip/studip:6.0-fpm-alpine"
-	// The port the apache image serves HTTP on.
+	// The port the apache image serves HTTP on by default, as root.
 	httpPort = 80
-	// The uid and gid of www-data in the Debian-based apache image.
+	// The port the examples have Apache serve on (STUDIP_HTTP_PORT): not root, no
+	// capabilities, so no port below 1024.
+	unprivilegedHTTPPort = 8080
+	// The uid of www-data in the Debian-based apache image and in the Alpine-based fpm image:
+	// the examples run as it, with group 0 (docs/image-contract.md).
 	apacheWWWData = 33
+	fpmWWWData    = 82
 	// MariaDB's port: no example may publish it.
 	dbPort = 3306
 )

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -28,6 +31,8 @@ const kubernetesDir = "kubernetes"
 type manifests struct {
 	deployments  map[string]*appsv1.Deployment
 	statefulSets map[string]*appsv1.StatefulSet
+	jobs         map[string]*batchv1.Job
+	cronJobs     map[string]*batchv1.CronJob
 	services     map[string]*corev1.Service
 	claims       map[string]*corev1.PersistentVolumeClaim
 	secrets      map[string]*corev1.Secret
@@ -46,6 +51,8 @@ func (m *manifests) add(doc []byte) error {
 	decoders := map[string]func([]byte) error{
 		"apps/v1 Deployment":       decoder(m, m.deployments),
 		"apps/v1 StatefulSet":      decoder(m, m.statefulSets),
+		"batch/v1 Job":             decoder(m, m.jobs),
+		"batch/v1 CronJob":         decoder(m, m.cronJobs),
 		"v1 Service":               decoder(m, m.services),
 		"v1 PersistentVolumeClaim": decoder(m, m.claims),
 		"v1 Secret":                decoder(m, m.secrets),
@@ -84,6 +91,8 @@ func loadKubernetes(t *testing.T) *manifests {
 	m := &manifests{
 		deployments:  map[string]*appsv1.Deployment{},
 		statefulSets: map[string]*appsv1.StatefulSet{},
+		jobs:         map[string]*batchv1.Job{},
+		cronJobs:     map[string]*batchv1.CronJob{},
 		services:     map[string]*corev1.Service{},
 		claims:       map[string]*corev1.PersistentVolumeClaim{},
 		secrets:      map[string]*corev1.Secret{},
@@ -164,6 +173,24 @@ func replicas(d *appsv1.Deployment) int32 {
 		return 1
 	}
 	return *d.Spec.Replicas
+}
+
+// podTemplates are the pod templates of every workload, by "Kind name".
+func (m *manifests) podTemplates() map[string]corev1.PodTemplateSpec {
+	out := map[string]corev1.PodTemplateSpec{}
+	for name, d := range m.deployments {
+		out["Deployment "+name] = d.Spec.Template
+	}
+	for name, s := range m.statefulSets {
+		out["StatefulSet "+name] = s.Spec.Template
+	}
+	for name, j := range m.jobs {
+		out["Job "+name] = j.Spec.Template
+	}
+	for name, c := range m.cronJobs {
+		out["CronJob "+name] = c.Spec.JobTemplate.Spec.Template
+	}
+	return out
 }
 
 // container is the only container of a pod template.
@@ -300,8 +327,12 @@ func TestKubernetes(t *testing.T) {
 			// database outage takes pods out of the Service without restarting them.
 			if probe := webC.ReadinessProbe; probe == nil || probe.HTTPGet == nil {
 				t.Error("web: no HTTP readiness probe")
-			} else if port := portNumber(t, webC, probe.HTTPGet.Port); probe.HTTPGet.Path != "/" || port != httpPort {
-				t.Errorf("web readiness probe: GET %s on port %d, want GET / on port %d", probe.HTTPGet.Path, port, httpPort)
+			} else if port := portNumber(t, webC, probe.HTTPGet.Port); probe.HTTPGet.Path != "/" || port != unprivilegedHTTPPort {
+				t.Errorf("web readiness probe: GET %s on port %d, want GET / on port %d", probe.HTTPGet.Path, port, unprivilegedHTTPPort)
+			}
+			if got := m.env(t, webC)["STUDIP_HTTP_PORT"]; got != fmt.Sprint(unprivilegedHTTPPort) {
+				t.Errorf("web: STUDIP_HTTP_PORT=%q, want %d: without root or capabilities Apache cannot listen on %d",
+					got, unprivilegedHTTPPort, httpPort)
 			}
 			checkExecProbe(t, "web liveness", webC.LivenessProbe, studipLiveHealthcheck)
 			checkExecProbe(t, "web startup", webC.StartupProbe, studipLiveHealthcheck)
@@ -347,8 +378,11 @@ func TestKubernetes(t *testing.T) {
 					t.Errorf("claim %s: access modes %v, want [ReadWriteMany]: every web pod and cron mount it",
 						claim.Name, claim.Spec.AccessModes)
 				}
-				if sc := d.Spec.Template.Spec.SecurityContext; sc == nil || sc.FSGroup == nil || *sc.FSGroup != apacheWWWData {
-					t.Errorf("%s: want fsGroup %d so that www-data writes the data volume and reads the password",
+				// www-data's uid, as the image has it, with group 0; fsGroup 0 gives that group the
+				// data volume and the password file.
+				sc := d.Spec.Template.Spec.SecurityContext
+				if sc == nil || !equalID(sc.RunAsUser, apacheWWWData) || !equalID(sc.RunAsGroup, 0) || !equalID(sc.FSGroup, 0) {
+					t.Errorf("%s: want runAsUser %d, runAsGroup 0 and fsGroup 0, so that the server writes the data volume and reads the password",
 						d.Name, apacheWWWData)
 				}
 			}
@@ -364,9 +398,25 @@ func TestKubernetes(t *testing.T) {
 				t.Error("Service studip-web selects the cron pod too")
 			}
 			for _, p := range svc.Spec.Ports {
-				if got := portNumber(t, webC, p.TargetPort); got != httpPort {
-					t.Errorf("Service studip-web port %d targets %d, want %d", p.Port, got, httpPort)
+				if got := portNumber(t, webC, p.TargetPort); p.Port != httpPort || got != unprivilegedHTTPPort {
+					t.Errorf("Service studip-web: port %d targets %d, want %d to Apache's %d", p.Port, got, httpPort, unprivilegedHTTPPort)
 				}
+			}
+			if len(svc.Spec.Ports) == 0 {
+				t.Error("Service studip-web has no port")
+			}
+		}},
+		{"restricted", func(t *testing.T) {
+			templates := m.podTemplates()
+			for _, name := range slices.Sorted(maps.Keys(templates)) {
+				pod := templates[name]
+				for _, v := range restrictedViolations(pod.Spec, pod.Annotations) {
+					t.Errorf("%s breaks the restricted Pod Security Standard: %s", name, v)
+				}
+				if refusal := admissionRefusal(t, pod.Spec, pod.Annotations); refusal != "" {
+					t.Errorf("%s: Kubernetes' Pod Security admission refuses it at the restricted level: %s", name, refusal)
+				}
+				checkHardened(t, name, pod.Spec)
 			}
 		}},
 		{"labels", func(t *testing.T) {
@@ -473,5 +523,52 @@ func checkFirstStart(t *testing.T, what string, probe *corev1.Probe) {
 	if got := time.Duration(period*failures) * time.Second; got < firstStart {
 		t.Errorf("%s startup probe: gives up after %v, want at least %v: the first start installs the database",
 			what, got, firstStart)
+	}
+}
+
+// equalID tells whether a uid or gid of a security context is set to want.
+func equalID(id *int64, want int64) bool { return id != nil && *id == want }
+
+// writablePaths are the paths where a container of each image writes, besides its volumes
+// for data: with a read-only root filesystem each must be an emptyDir.
+var writablePaths = map[string][]string{
+	"studip/studip": {"/tmp", "/run"},
+	"mariadb":       {"/tmp", "/run/mysqld"},
+}
+
+// checkHardened checks what the examples ask beyond the restricted profile: no token for the
+// Kubernetes API, which nothing in them talks to; every container runs as a numeric uid that
+// is not 0 (the kubelet cannot check runAsNonRoot against the images' user names), on a
+// read-only root filesystem, with an emptyDir at each path its image writes to.
+func checkHardened(t *testing.T, name string, spec corev1.PodSpec) {
+	t.Helper()
+	if token := spec.AutomountServiceAccountToken; token == nil || *token {
+		t.Errorf("%s: want automountServiceAccountToken: false", name)
+	}
+	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
+		sc := c.SecurityContext
+		if sc == nil {
+			sc = &corev1.SecurityContext{}
+		}
+		uid := sc.RunAsUser
+		if uid == nil && spec.SecurityContext != nil {
+			uid = spec.SecurityContext.RunAsUser
+		}
+		if uid == nil || *uid == 0 {
+			t.Errorf("%s: container %s has no numeric uid other than 0 (runAsUser)", name, c.Name)
+		}
+		if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+			t.Errorf("%s: container %s: want readOnlyRootFilesystem: true", name, c.Name)
+		}
+		repository, _, _ := strings.Cut(c.Image, ":")
+		paths, ok := writablePaths[repository]
+		if !ok {
+			t.Errorf("%s: container %s: image %s: which paths it writes is not known", name, c.Name, c.Image)
+		}
+		for _, path := range paths {
+			if v := podVolume(t, spec, c, path); v.EmptyDir == nil {
+				t.Errorf("%s: container %s: %s is volume %s, want an emptyDir", name, c.Name, path, v.Name)
+			}
+		}
 	}
 }

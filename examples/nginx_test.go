@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +30,9 @@ const (
 	nginxMimeTypes   = "/etc/nginx/mime.types"
 	nginxFastCGIArgs = "/etc/nginx/fastcgi_params"
 	// The fpm image's pool file and PHP settings, as the image installs them.
-	fpmPool  = "../dockerfiles/fpm-alpine/zz-studip.conf"
-	phpIniOf = "../dockerfiles/common/php"
+	fpmPool       = "../dockerfiles/fpm-alpine/zz-studip.conf"
+	fpmDockerfile = "../dockerfiles/fpm-alpine/Dockerfile"
+	phpIniOf      = "../dockerfiles/common/php"
 	// The container's environment, which a script must see.
 	containerEnv = "MYSQL_HOST=db.example"
 )
@@ -106,15 +111,35 @@ var nginxRequests = []nginxRequest{
 	{name: "a dotfile among the static files", path: "/assets/.hidden.css", status: 403},
 }
 
-// checkNginxServes runs the nginx configuration at path as the example's nginx container
-// does, in front of php-fpm as the fpm-alpine image runs it, and checks nginxRequests.
-func checkNginxServes(t *testing.T, path string) {
+// nginxExample is how the fpm-alpine example runs nginx and php-fpm: nginx's configuration
+// template and environment, and what web's environment adds to the image's (PHP_*).
+type nginxExample struct {
+	template string
+	nginxEnv map[string]string
+	fpmEnv   []string
+}
+
+// withUploadLimit is the example with PHP_UPLOAD_LIMIT set to limit for nginx and PHP alike.
+func (e nginxExample) withUploadLimit(limit string) nginxExample {
+	e.nginxEnv = maps.Clone(e.nginxEnv)
+	e.nginxEnv["PHP_UPLOAD_LIMIT"] = limit
+	e.fpmEnv = append(slices.Clone(e.fpmEnv), "PHP_UPLOAD_LIMIT="+limit)
+	return e
+}
+
+// start runs the example as its containers do: php-fpm as the fpm-alpine image runs it, with
+// the image's environment and then web's, and nginx in front of it with the template rendered
+// as the nginx image renders it (renderNginxTemplate), on the fixture site (nginxSite). It
+// returns nginx's address and the site.
+func (e nginxExample) start(t *testing.T) (address, site string) {
+	t.Helper()
 	nginx, fpm := testutil.LookTool(t, "nginx"), testutil.LookTool(t, phpFPM)
 	testutil.LookFile(t, nginxMimeTypes)
 	testutil.LookFile(t, nginxFastCGIArgs)
-	site := nginxSite(t)
+	site = nginxSite(t)
 	dir := tempDir(t)
 	fpmAddress, address := freeAddress(t), freeAddress(t)
+	conf := renderNginxTemplate(t, e.template, e.nginxEnv)
 
 	pool, err := filepath.Abs(fpmPool)
 	if err != nil {
@@ -144,13 +169,14 @@ listen = %[3]s
 `, dir, pool, fpmAddress))
 	// No php.ini: the images' settings alone, as the image has them on top of the defaults.
 	writeFile(t, filepath.Join(dir, "php.ini"), "")
-	testutil.StartServer(t, []string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+	fpmEnv := append(append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, fpmImageEnv(t)...), e.fpmEnv...)
+	testutil.StartServer(t, fpmEnv,
 		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").WaitListening(t, fpmAddress)
 
 	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
 	// Relative includes (fastcgi_params) are read next to the main configuration.
 	_, port, _ := net.SplitHostPort(address)
-	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, path, [][2]string{
+	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, e.template, conf, [][2]string{
 		{"listen 80 ", "listen 127.0.0.1:" + port + " "},
 		{"web:9000", fpmAddress},
 		{"/var/www/studip/", site + "/"},
@@ -180,7 +206,12 @@ http {
 `))
 	testutil.StartServer(t, []string{"PATH=/usr/bin:/bin"}, nginx, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).
 		WaitListening(t, address)
+	return address, site
+}
 
+// checkNginxServes runs the example (nginxExample.start) and checks nginxRequests.
+func checkNginxServes(t *testing.T, example nginxExample) {
+	address, site := example.start(t)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, r := range nginxRequests {
 		t.Run(r.name, func(t *testing.T) {
@@ -240,16 +271,11 @@ func checkNginxAnswer(t *testing.T, site string, r nginxRequest, resp *http.Resp
 	}
 }
 
-// adaptNginxConfig is the nginx configuration at path with what a test must change replaced
-// (each [from, to]); a file that no longer has one of them fails here rather than being
-// tested with the wrong address or tree.
-func adaptNginxConfig(t *testing.T, path string, replace [][2]string) string {
+// adaptNginxConfig is the nginx configuration conf, read from path, with what a test must
+// change replaced (each [from, to]); a file that no longer has one of them fails here rather
+// than being tested with the wrong address or tree.
+func adaptNginxConfig(t *testing.T, path, conf string, replace [][2]string) string {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading the nginx config: %v", err)
-	}
-	conf := string(src)
 	for _, r := range replace {
 		if !strings.Contains(conf, r[0]) {
 			t.Fatalf("adapting %s to the test: it has no %q", path, r[0])
@@ -257,6 +283,37 @@ func adaptNginxConfig(t *testing.T, path string, replace [][2]string) string {
 		conf = strings.ReplaceAll(conf, r[0], r[1])
 	}
 	return conf
+}
+
+// renderNginxTemplate is the configuration the nginx image makes of the template at path when
+// its container starts with the environment env (its 20-envsubst-on-templates.sh): envsubst
+// fills in the variables of env whose names match NGINX_ENVSUBST_FILTER (all without one)
+// and leaves every other $ as it is.
+func renderNginxTemplate(t *testing.T, path string, env map[string]string) string {
+	t.Helper()
+	filter, err := regexp.Compile(env["NGINX_ENVSUBST_FILTER"])
+	if err != nil {
+		t.Fatalf("nginx's NGINX_ENVSUBST_FILTER: %v", err)
+	}
+	var names, defined []string
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if filter.MatchString(name) {
+			names = append(names, "${"+name+"}")
+			defined = append(defined, name+"="+env[name])
+		}
+	}
+	template, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("reading the nginx template: %v", err)
+	}
+	defer template.Close()
+	cmd := exec.Command(testutil.LookTool(t, "envsubst"), strings.Join(names, " "))
+	cmd.Env, cmd.Stdin = defined, template
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rendering the nginx template %s: %v", path, err)
+	}
+	return string(out)
 }
 
 // nginxSite builds the fixture site (testdata/nginx) in the image's layout, readable by the
@@ -304,6 +361,18 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
+// fpmImageEnv is the environment the fpm-alpine image sets (its Dockerfile's ENV lines), which
+// its PHP settings read.
+func fpmImageEnv(t *testing.T) []string {
+	t.Helper()
+	env := testutil.DockerfileEnv(t, fpmDockerfile)
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, name+"="+env[name])
+	}
+	return out
+}
+
 // tempDir is a directory the servers' workers (www-data) can read, which t.TempDir (0700)
 // is not.
 func tempDir(t *testing.T) string {
@@ -328,4 +397,33 @@ func freeAddress(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// checkNginxUploads uploads through the example's nginx to php-fpm (to dispatch.php, where
+// Stud.IP's upload forms post): a file above the default limit is refused by nginx (413),
+// and stored by PHP once PHP_UPLOAD_LIMIT allows it in both; a lower limit refuses less.
+func checkNginxUploads(t *testing.T, example nginxExample) {
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		limit string // "": the example's
+		size  int64
+		taken bool
+	}{
+		{"above the default limit", "", 129 * mib, false},
+		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
+		{"within a lowered limit", "2M", 1 * mib, true},
+		{"above a lowered limit", "2M", 3 * mib, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := example
+			if c.limit != "" {
+				e = e.withUploadLimit(c.limit)
+			}
+			address, _ := e.start(t)
+			testutil.CheckUpload(t, "http://"+address+"/dispatch.php/file/upload", c.size, c.taken)
+		})
+	}
 }

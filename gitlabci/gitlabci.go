@@ -76,11 +76,15 @@ func Write(w io.Writer, p *plan.Plan, opts Options) error {
 	return enc.Close()
 }
 
-// JobCommand is the script line of t's job: the ci command for t alone. A test names every
-// platform of t, so that a pipeline generated for some platforms tests only those; publish
-// takes no --platform, since it pushes all of a target's platforms as one index.
+// JobCommand is the script line of t's job: the ci command for t alone (a test image has
+// no base: its name alone selects it). A test names every platform of t, so that a pipeline
+// generated for some platforms tests only those; publish takes no --platform, since it
+// pushes all of a target's platforms as one index.
 func JobCommand(c Command, file string, t plan.Target) string {
-	args := []string{"dagger", "run", "go", "run", "./ci", string(c), "--file", file, "--version", t.Name, "--base", string(t.Base)}
+	args := []string{"dagger", "run", "go", "run", "./ci", string(c), "--file", file, "--version", t.Name}
+	if t.Base != "" {
+		args = append(args, "--base", string(t.Base))
+	}
 	if c == Test {
 		for _, pl := range t.Platforms {
 			args = append(args, "--platform", pl.String())

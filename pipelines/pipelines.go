@@ -64,7 +64,7 @@ type Pipeline struct {
 	platform dagger.Platform // the engine's own
 
 	mu      sync.Mutex
-	sources map[plan.Source]*sourceStage
+	sources map[string]*sourceStage // by plan.Source
 }
 
 // New prepares p's targets for the session dag and asks the engine for its platform, on
@@ -74,7 +74,7 @@ func New(ctx context.Context, dag *dagger.Client, p *plan.Plan, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("asking the Dagger engine for its platform: %w", err)
 	}
-	return &Pipeline{dag: dag, plan: p, opts: opts, platform: native, sources: map[plan.Source]*sourceStage{}}, nil
+	return &Pipeline{dag: dag, plan: p, opts: opts, platform: native, sources: map[string]*sourceStage{}}, nil
 }
 
 // Run builds every target of the plan and applies steps to it, at most Options.Jobs targets

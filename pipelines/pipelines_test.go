@@ -1,7 +1,6 @@
 package pipelines_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path"
@@ -43,35 +42,14 @@ func build(t *testing.T, opts pipelines.Options) (*daggertest.Engine, *daggertes
 }
 
 // runPlan runs the targets of the versions file src that filter selects through the
-// pipeline on a fake engine, applying steps, and fails unless every target succeeds.
+// pipeline on a fake engine, applying steps, and fails unless every target succeeds. Every
+// tree, checked out or local, has the package.json of a webpack layout.
 func runPlan(t *testing.T, src string, filter plan.Filter, opts pipelines.Options, steps pipelines.Steps) *daggertest.Engine {
 	t.Helper()
-	f, err := versions.Parse(strings.NewReader(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.New(f, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err = p.Select(filter); err != nil {
-		t.Fatal(err)
-	}
-	engine := daggertest.New("linux/amd64")
-	ctx := context.Background()
-	dag, err := engine.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Dockerfiles = "/repo/dockerfiles"
-	pl, err := pipelines.New(ctx, dag, p, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := pl.Run(ctx, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine, results := runTargets(t, src, filter, opts, steps, func(e *daggertest.Engine, f *versions.File) {
+		e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
+		e.HostFile(opts.Source, "package.json", webpackPackageJSON)
+	})
 	for _, r := range results {
 		if r.Err != nil {
 			t.Fatal(r.Err)

@@ -24,19 +24,27 @@ type sourceStage struct {
 
 // source is the tree of t's version, prepared once for all targets that share its Source.
 func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, error) {
+	// plan.Source holds a slice, so it cannot be a map key itself; %#v renders every field.
+	key := fmt.Sprintf("%#v", *t.Source)
 	p.mu.Lock()
-	st, ok := p.sources[*t.Source]
+	st, ok := p.sources[key]
 	if !ok {
 		st = &sourceStage{}
-		p.sources[*t.Source] = st
+		p.sources[key] = st
 	}
 	p.mu.Unlock()
 	st.once.Do(func() {
-		var checkout *dagger.Directory
-		checkout, st.revision, st.err = p.checkout(ctx, *t.Source)
-		if st.err == nil {
-			st.tree = layout(checkout, p.assets(checkout, t.Source.NodeImage), p.dependencies(checkout, t.Source.ComposerImage))
+		var (
+			checkout *dagger.Directory
+			command  []string
+		)
+		if checkout, st.revision, st.err = p.checkout(ctx, *t.Source); st.err != nil {
+			return
 		}
+		if command, st.err = assetCommand(ctx, checkout, *t.Source); st.err != nil {
+			return
+		}
+		st.tree = layout(checkout, p.assets(checkout, t.Source.NodeImage, command), p.dependencies(checkout, t.Source.ComposerImage))
 	})
 	if st.err != nil {
 		return nil, fmt.Errorf("preparing the source of %s: %w", t, st.err)
@@ -93,12 +101,30 @@ func (p *Pipeline) stage(image string, checkout *dagger.Directory, cacheKey, cac
 		WithWorkdir("/src")
 }
 
-// assets runs Stud.IP's webpack build and returns public/assets: the shipped fonts, images
-// and sounds plus the built scripts and stylesheets.
-func (p *Pipeline) assets(checkout *dagger.Directory, nodeImage string) *dagger.Directory {
+// assetCommand is the command that builds the tree's assets: the one versions.yaml sets for
+// s, else the one the plan chooses from the scripts of the tree's package.json.
+func assetCommand(ctx context.Context, checkout *dagger.Directory, s plan.Source) ([]string, error) {
+	if len(s.Assets) > 0 {
+		return s.Assets, nil
+	}
+	data, err := checkout.File("package.json").Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading package.json to choose the asset command: %w", err)
+	}
+	scripts, err := plan.PackageScripts([]byte(data))
+	if err != nil {
+		return nil, err
+	}
+	return plan.AssetCommand(scripts)
+}
+
+// assets installs the tree's npm dependencies from its lock file, runs command, Stud.IP's
+// production asset build, and returns public/assets: the shipped fonts, images and sounds
+// plus the built scripts and stylesheets.
+func (p *Pipeline) assets(checkout *dagger.Directory, nodeImage string, command []string) *dagger.Directory {
 	return p.stage(nodeImage, checkout, "studip-npm", "npm_config_cache").
 		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
-		WithExec([]string{"npm", "run", "webpack-prod"}).
+		WithExec(command).
 		Directory("/src/public/assets")
 }
 

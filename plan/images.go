@@ -45,11 +45,11 @@ func (i Images) runtime(b versions.Base, php string) Runtime {
 	}
 }
 
-// testRuntime is the test image of a PHP version: the apache runtime's "tests" stage.
+// testRuntime is the test image of a PHP version: dockerfiles/tests/Dockerfile, on
+// php:X.Y-cli with the Node and composer that Stud.IP's CI jobs run.
 func (i Images) testRuntime(php, node string) Runtime {
 	return Runtime{
-		Dockerfile: string(versions.Apache) + "/Dockerfile",
-		Target:     "tests",
+		Dockerfile: "tests/Dockerfile",
 		BuildArgs: []BuildArg{
 			{"COMPOSER_IMAGE", i.Composer()},
 			{"NODE_IMAGE", i.repo("node")},

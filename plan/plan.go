@@ -1,6 +1,6 @@
-// Package plan decides what to build: one target per versions.yaml entry and base, plus a
-// test image per PHP version, each with its platforms, build inputs, labels and tags. It is
-// pure (no Dagger, no I/O) so that `ci plan` and the pipelines agree by construction.
+// Package plan decides what to build: one target per versions.yaml entry and base, plus one
+// per test image the file declares, each with its platforms, build inputs, labels and tags.
+// It is pure (no Dagger, no I/O) so that `ci plan` and the pipelines agree by construction.
 package plan
 
 import (
@@ -34,9 +34,11 @@ type Plan struct {
 
 // Target is one image: everything the pipelines need to build, test and push it.
 type Target struct {
-	Name      string // "6.0.3", "6.1.0-beta.1", "nightly" or "tests-php8.3"
-	Minor     string // "6.0"; "" for nightly and test images
-	Channel   Channel
+	Name    string // "6.0.3", "6.1.0-beta.1", "nightly" or "tests-php8.3"
+	Minor   string // "6.0"; "" for nightly and test images
+	Channel Channel
+	// Base is the runtime flavour of a Stud.IP image; "" for a test image, which is built
+	// on php:X.Y-cli, the image Stud.IP's own CI jobs run in, and is none of the bases.
 	Base      versions.Base
 	PHP       string
 	Node      string
@@ -60,8 +62,11 @@ type Target struct {
 type Source struct {
 	URL           string // git repository
 	Ref           string // branch, tag or commit
-	NodeImage     string // runs npm ci + npm run webpack-prod
+	NodeImage     string // runs npm ci and the asset command
 	ComposerImage string // runs composer install
+	// Assets is the asset command that versions.yaml sets for the entry; nil to choose it
+	// from the tree's package.json with AssetCommand.
+	Assets []string
 }
 
 // Runtime is a Docker build of dockerfiles/ (the build context).
@@ -96,8 +101,13 @@ type Options struct {
 // Ref is the full reference of one of t's tags.
 func (t Target) Ref(tag Tag) string { return t.repository + ":" + tag.Name }
 
-// String names the target in messages: "6.0.3 apache".
-func (t Target) String() string { return t.Name + " " + string(t.Base) }
+// String names the target in messages: "6.0.3 apache", "tests-php8.3".
+func (t Target) String() string {
+	if t.Base == "" {
+		return t.Name
+	}
+	return t.Name + " " + string(t.Base)
+}
 
 // New plans every target of f.
 func New(f *versions.File, opts Options) (*Plan, error) {
@@ -111,7 +121,7 @@ func New(f *versions.File, opts Options) (*Plan, error) {
 			p.Targets = append(p.Targets, p.studipTarget(f, e, b, aliases[b][entryName(e)], opts))
 		}
 	}
-	p.Targets = append(p.Targets, p.testTargets(f, entries, opts)...)
+	p.Targets = append(p.Targets, p.testTargets(f, opts)...)
 	if err := checkTags(p.Targets); err != nil {
 		return nil, err
 	}
@@ -156,6 +166,7 @@ func (p *Plan) studipTarget(f *versions.File, e versions.Entry, b versions.Base,
 			Ref:           e.Ref,
 			NodeImage:     p.Images.Node(e.Node),
 			ComposerImage: p.Images.Composer(),
+			Assets:        e.Assets,
 		},
 		Runtime:    p.Images.runtime(b, e.PHP),
 		repository: f.Repository,
@@ -172,32 +183,23 @@ func (p *Plan) studipTarget(f *versions.File, e versions.Entry, b versions.Base,
 	return t
 }
 
-// testTargets plans one test image per PHP version in use, on the default platforms, with
-// the Node of the newest entry that uses that PHP. Test images are Debian-based (apache):
-// that is what CI runners expect of a job image.
-func (p *Plan) testTargets(f *versions.File, newestFirst []versions.Entry, opts Options) []Target {
-	node := map[string]string{} // PHP -> Node of its newest entry
-	var phps []string
-	for _, e := range newestFirst {
-		if _, seen := node[e.PHP]; !seen {
-			node[e.PHP] = e.Node
-			phps = append(phps, e.PHP)
-		}
-	}
-	slices.SortFunc(phps, func(a, b string) int { return compareMinor(b, a) })
+// testTargets plans the test images the file declares, newest PHP first, on the file's
+// platforms.
+func (p *Plan) testTargets(f *versions.File, opts Options) []Target {
+	tests := slices.Clone(f.Tests)
+	slices.SortStableFunc(tests, func(a, b versions.Test) int { return compareMinor(b.PHP, a.PHP) })
 	var out []Target
-	for _, php := range phps {
-		name := "tests-php" + php
+	for _, test := range tests {
+		name := "tests-php" + test.PHP
 		out = append(out, Target{
 			Name:       name,
 			Channel:    Tests,
-			Base:       versions.Apache,
-			PHP:        php,
-			Node:       node[php],
+			PHP:        test.PHP,
+			Node:       test.Node,
 			Platforms:  f.Platforms,
 			Tags:       []Tag{{Name: name, Floating: true}},
-			Runtime:    p.Images.testRuntime(php, node[php]),
-			Labels:     labels(name, "Stud.IP test image (PHP "+php+")", f.Source, opts.Created),
+			Runtime:    p.Images.testRuntime(test.PHP, test.Node),
+			Labels:     labels(name, "Stud.IP test image (PHP "+test.PHP+")", f.Source, opts.Created),
 			repository: f.Repository,
 		})
 	}

@@ -19,8 +19,13 @@ versions:
   - {version: 5.5.8, php: "8.2", node: "20"}
   - {version: 6.0.3, php: "8.3", node: "22"}
   - {version: 5.4.11, php: "7.4", node: "18", platforms: [linux/amd64]}
-  - {nightly: main, php: "8.10", node: "24"}
-  - {version: 6.1.0-beta.1, ref: 6.1, php: "8.3", node: "23", bases: [apache]}
+  - {nightly: main, php: "8.5", node: "24"}
+  - {version: 6.1.0-beta.1, ref: 6.1, php: "8.3", node: "23", bases: [apache], assets: [npm, run, build:prod]}
+tests:
+  - {php: "8.3", node: "22"}
+  - {php: "7.4", node: "20"}
+  - {php: "8.5", node: "24"}
+  - {php: "8.1", node: "22"}
 `
 
 func TestTargetInputs(t *testing.T) {
@@ -41,7 +46,7 @@ func TestTargetInputs(t *testing.T) {
 	}
 	wantOrder := []string{"nightly apache", "nightly fpm-alpine", "6.1.0-beta.1 apache", "6.0.3 apache", "6.0.3 fpm-alpine",
 		"5.5.8 apache", "5.5.8 fpm-alpine", "5.4.11 apache", "5.4.11 fpm-alpine",
-		"tests-php8.10 apache", "tests-php8.3 apache", "tests-php8.2 apache", "tests-php7.4 apache"}
+		"tests-php8.5", "tests-php8.3", "tests-php8.1", "tests-php7.4"}
 	if !reflect.DeepEqual(order, wantOrder) {
 		t.Errorf("order = %q\nwant %q", order, wantOrder)
 	}
@@ -79,22 +84,33 @@ func TestTargetInputs(t *testing.T) {
 		t.Errorf("apache and fpm-alpine runtimes must differ")
 	}
 
-	tests := byName["tests-php8.3 apache"]
-	if tests.Channel != plan.Tests || tests.Source != nil || tests.Minor != "" {
-		t.Errorf("test image: channel %s, source %v, minor %q", tests.Channel, tests.Source, tests.Minor)
+	// The override of versions.yaml goes with the source; without one, package.json decides.
+	if got := byName["6.1.0-beta.1 apache"].Source.Assets; !reflect.DeepEqual(got, []string{"npm", "run", "build:prod"}) {
+		t.Errorf("6.1.0-beta.1 assets = %q, want the entry's override", got)
 	}
-	// The newest entry on PHP 8.3 is 6.1.0-beta.1, so its Node builds the test image.
-	wantTestsRuntime := plan.Runtime{Dockerfile: "apache/Dockerfile", Target: "tests", BuildArgs: []plan.BuildArg{
+	if got := fpm.Source.Assets; got != nil {
+		t.Errorf("6.0.3 assets = %q, want nil (from package.json)", got)
+	}
+
+	tests := byName["tests-php8.3"]
+	if tests.Channel != plan.Tests || tests.Source != nil || tests.Minor != "" || tests.Base != "" {
+		t.Errorf("test image: channel %s, source %v, minor %q, base %q", tests.Channel, tests.Source, tests.Minor, tests.Base)
+	}
+	if got := fmt.Sprint(tests.Tags); got != "[{tests-php8.3 true}]" {
+		t.Errorf("test image tags = %s, want the floating tests-php8.3", got)
+	}
+	// The test image's PHP and Node are its own in tests:, whatever the entries use.
+	wantTestsRuntime := plan.Runtime{Dockerfile: "tests/Dockerfile", BuildArgs: []plan.BuildArg{
 		{Name: "COMPOSER_IMAGE", Value: "mirror.example/hub/composer:2.8"},
 		{Name: "NODE_IMAGE", Value: "mirror.example/hub/node"},
-		{Name: "NODE_VERSION", Value: "23"},
+		{Name: "NODE_VERSION", Value: "22"},
 		{Name: "PHP_IMAGE", Value: "mirror.example/hub/php"},
 		{Name: "PHP_VERSION", Value: "8.3"},
 	}}
 	if !reflect.DeepEqual(tests.Runtime, wantTestsRuntime) {
 		t.Errorf("test runtime = %+v\nwant %+v", tests.Runtime, wantTestsRuntime)
 	}
-	if got := fmt.Sprint(byName["tests-php7.4 apache"].Platforms); got != "[linux/amd64 linux/arm64]" {
+	if got := fmt.Sprint(byName["tests-php7.4"].Platforms); got != "[linux/amd64 linux/arm64]" {
 		t.Errorf("test images are built for the file's platforms, got %s", got)
 	}
 	if got := byName["6.1.0-beta.1 apache"]; got.Channel != plan.Prerelease || got.Minor != "6.1" || got.Source.Ref != "6.1" {
@@ -129,12 +145,14 @@ func TestSelect(t *testing.T) {
 		{name: "a full version and a base", filter: plan.Filter{Versions: []string{"5.5.8"}, Bases: []versions.Base{versions.FPMAlpine}}, want: "5.5.8 fpm-alpine [linux/amd64 linux/arm64]"},
 		{name: "a pre-release by its minor line", filter: plan.Filter{Versions: []string{"6.1"}}, want: "6.1.0-beta.1 apache [linux/amd64 linux/arm64]"},
 		{name: "nightly", filter: plan.Filter{Versions: []string{"nightly"}, Bases: []versions.Base{versions.Apache}}, want: "nightly apache [linux/amd64 linux/arm64]"},
-		{name: "every test image", filter: plan.Filter{Versions: []string{"tests"}}, want: "tests-php8.10 apache [linux/amd64 linux/arm64]\ntests-php8.3 apache [linux/amd64 linux/arm64]\ntests-php8.2 apache [linux/amd64 linux/arm64]\ntests-php7.4 apache [linux/amd64 linux/arm64]"},
-		{name: "one test image", filter: plan.Filter{Versions: []string{"tests-php8.2"}}, want: "tests-php8.2 apache [linux/amd64 linux/arm64]"},
+		{name: "every test image", filter: plan.Filter{Versions: []string{"tests"}}, want: "tests-php8.5 [linux/amd64 linux/arm64]\ntests-php8.3 [linux/amd64 linux/arm64]\ntests-php8.1 [linux/amd64 linux/arm64]\ntests-php7.4 [linux/amd64 linux/arm64]"},
+		{name: "one test image", filter: plan.Filter{Versions: []string{"tests-php8.1"}}, want: "tests-php8.1 [linux/amd64 linux/arm64]"},
+		{name: "a base selects no test image", filter: plan.Filter{Bases: []versions.Base{versions.Apache}}, want: "nightly apache [linux/amd64 linux/arm64]\n6.1.0-beta.1 apache [linux/amd64 linux/arm64]\n6.0.3 apache [linux/amd64 linux/arm64]\n5.5.8 apache [linux/amd64 linux/arm64]\n5.4.11 apache [linux/amd64]"},
+		{name: "a base and the test images", filter: plan.Filter{Versions: []string{"tests"}, Bases: []versions.Base{versions.Apache}}, wantErr: "the filters together match no target"},
 		{name: "a platform narrows every target", filter: plan.Filter{Versions: []string{"5.4", "6.0"}, Platforms: []versions.Platform{arm}}, want: "6.0.3 apache [linux/arm64]\n6.0.3 fpm-alpine [linux/arm64]"},
 		{name: "repeated values are a union", filter: plan.Filter{Versions: []string{"5.4", "nightly"}, Bases: []versions.Base{versions.Apache}, Platforms: []versions.Platform{amd, arm}}, want: "nightly apache [linux/amd64 linux/arm64]\n5.4.11 apache [linux/amd64]"},
-		{name: "an unknown version", filter: plan.Filter{Versions: []string{"5.3", "6.0"}}, wantErr: "--version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.10, tests-php8.3, tests-php8.2, tests-php7.4)"},
-		{name: "a full version that is not the entry's", filter: plan.Filter{Versions: []string{"6.0.2"}}, wantErr: "--version 6.0.2 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.10, tests-php8.3, tests-php8.2, tests-php7.4)"},
+		{name: "an unknown version", filter: plan.Filter{Versions: []string{"5.3", "6.0"}}, wantErr: "--version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.5, tests-php8.3, tests-php8.1, tests-php7.4)"},
+		{name: "a full version that is not the entry's", filter: plan.Filter{Versions: []string{"6.0.2"}}, wantErr: "--version 6.0.2 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.5, tests-php8.3, tests-php8.1, tests-php7.4)"},
 		{name: "a base without targets", filter: plan.Filter{Versions: []string{"6.1"}, Bases: []versions.Base{versions.FPMAlpine}}, wantErr: "the filters together match no target"},
 		{name: "a platform no target has", filter: plan.Filter{Platforms: []versions.Platform{{OS: "linux", Arch: "s390x"}}}, wantErr: "--platform linux/s390x matches no target"},
 	}
@@ -175,4 +193,48 @@ func allTargets(p *plan.Plan) []string {
 // (and no SDK download) is possible.
 func TestPurePackagesImportNoDagger(t *testing.T) {
 	testutil.ImportsNoDagger(t, "../plan", "../versions")
+}
+
+func TestAssetCommand(t *testing.T) {
+	tests := []struct {
+		name    string
+		scripts map[string]string
+		want    string
+		wantErr string
+	}{
+		{name: "6.0-like tree: webpack", scripts: map[string]string{
+			"webpack-dev": "webpack --config webpack.dev.js --mode development", "webpack-prod": "webpack --config webpack.prod.js --mode production", "test": "jest tests/jest/"},
+			want: "npm run webpack-prod"},
+		{name: "main-like tree: rspack", scripts: map[string]string{"build": "rspack build", "watch": "rspack --watch", "test": "jest tests/jest/", "lint-js": "eslint"},
+			want: "npm run build -- --mode=production"},
+		{name: "webpack-prod wins over build", scripts: map[string]string{"build": "make all", "webpack-prod": "webpack"}, want: "npm run webpack-prod"},
+		{name: "neither", scripts: map[string]string{"watch": "rspack --watch", "test": "jest"},
+			wantErr: "choosing the asset command: package.json has neither a webpack-prod nor a build script (its scripts: test, watch); set the command with assets: [npm, run, ...] in the entry of versions.yaml"},
+		{name: "no scripts", scripts: nil,
+			wantErr: "package.json has neither a webpack-prod nor a build script (its scripts: none)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := plan.AssetCommand(tt.scripts)
+			if tt.wantErr != "" {
+				if _, ok := errors.AsType[*plan.AssetError](err); !ok || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want an AssetError containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || strings.Join(got, " ") != tt.want {
+				t.Errorf("AssetCommand = %q, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPackageScripts(t *testing.T) {
+	got, err := plan.PackageScripts([]byte(`{"name": "studip", "engines": {"node": ">=20"}, "scripts": {"build": "rspack build"}}`))
+	if err != nil || !reflect.DeepEqual(got, map[string]string{"build": "rspack build"}) {
+		t.Errorf("PackageScripts = %v, %v", got, err)
+	}
+	if _, err := plan.PackageScripts([]byte(`{"scripts": [`)); err == nil || !strings.HasPrefix(err.Error(), "reading the scripts of package.json: ") {
+		t.Errorf("broken package.json: err = %v", err)
+	}
 }

@@ -165,13 +165,16 @@ func TestPlatformOverride(t *testing.T) {
 	p := mustPlan(t, header+`bases: [apache]
 versions:
   - {version: 6.0.3, php: "8.3", node: "22", platforms: [linux/amd64]}
-  - {version: 5.5.8, php: "8.2", node: "20"}`)
+  - {version: 5.5.8, php: "8.2", node: "20"}
+tests:
+  - {php: "8.4", node: "22"}`)
 	got := map[string]string{}
 	for _, target := range p.Targets {
 		got[target.Name] = fmt.Sprint(target.Platforms)
 	}
+	// Test images are built for the file's platforms, whatever an entry's override.
 	want := map[string]string{"6.0.3": "[linux/amd64]", "5.5.8": "[linux/amd64 linux/arm64]",
-		"tests-php8.3": "[linux/amd64 linux/arm64]", "tests-php8.2": "[linux/amd64 linux/arm64]"}
+		"tests-php8.4": "[linux/amd64 linux/arm64]"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("platforms = %v, want %v", got, want)
 	}
@@ -219,7 +222,10 @@ platforms: [linux/amd64, linux/arm64]
 bases: [apache, fpm-alpine]
 versions:
   - {version: 6.0.3, php: "8.3", node: "22"}
-  - {version: 5.5.8, php: "8.2", node: "20", bases: [apache]}
+  - {version: 5.5.8, php: "8.2", node: "22", bases: [apache]}
+tests:
+  - {php: "8.1", node: "22"}
+  - {php: "8.4", node: "22"}
 `))
 	p, _ := plan.New(f, plan.Options{})
 	for _, t := range p.Targets {
@@ -233,6 +239,6 @@ versions:
 	// 6.0.3         apache     6.0.3 6.0 6 latest 6.0.3-apache 6.0-apache 6-apache apache
 	// 6.0.3         fpm-alpine 6.0.3-fpm-alpine 6.0-fpm-alpine 6-fpm-alpine fpm-alpine
 	// 5.5.8         apache     5.5.8 5.5 5 5.5.8-apache 5.5-apache 5-apache
-	// tests-php8.3  apache     tests-php8.3
-	// tests-php8.2  apache     tests-php8.2
+	// tests-php8.4             tests-php8.4
+	// tests-php8.1             tests-php8.1
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
@@ -21,6 +22,7 @@ type File struct {
 	Platforms  []Platform // default platforms of every entry
 	Bases      []Base     // bases in file order; the first is the default base
 	Entries    []Entry    // in file order
+	Tests      []Test     // the test images, in file order; none without a tests key
 }
 
 // DefaultBase is the base whose images also get the bare tags (6.0, latest, ...).
@@ -35,7 +37,17 @@ type Entry struct {
 	Node      string     // Node major of the asset build, "22"
 	Platforms []Platform // the entry's override, else the file's platforms
 	Bases     []Base     // the entry's override, else the file's bases, in file order
-	Line      int        // where the entry starts in versions.yaml
+	// Assets is the command that builds public/assets, as the entry overrides it; nil to
+	// choose it from the tree's package.json (plan.AssetCommand).
+	Assets []string
+	Line   int // where the entry starts in versions.yaml
+}
+
+// Test is one test image: the PHP and Node that Stud.IP's own CI jobs run in.
+type Test struct {
+	PHP  string // PHP minor, "8.1"
+	Node string // Node major, "22"
+	Line int    // where the item starts in versions.yaml
 }
 
 // IsNightly reports whether e is the nightly entry.
@@ -57,16 +69,22 @@ type Error struct {
 func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		where := "line " + strconv.Itoa(p.Line)
-		if e.File != "" {
-			where = e.File + ":" + strconv.Itoa(p.Line)
-		}
-		if p.Subject != "" {
-			where += ": " + p.Subject
-		}
-		lines[i] = where + ": " + p.Message
+		lines[i] = p.In(e.File)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// In renders p as found in file: "FILE:LINE: SUBJECT: MESSAGE", or "line LINE: ..." when
+// file is "".
+func (p Problem) In(file string) string {
+	where := "line " + strconv.Itoa(p.Line)
+	if file != "" {
+		where = file + ":" + strconv.Itoa(p.Line)
+	}
+	if p.Subject != "" {
+		where += ": " + p.Subject
+	}
+	return where + ": " + p.Message
 }
 
 // Load reads and validates the versions file at path; problems are reported as path:LINE.
@@ -123,14 +141,14 @@ func (p *parser) file(data []byte) *File {
 		return nil
 	}
 	root := doc.Content[0]
-	keys := p.mapping(root, "", "repository", "source", "platforms", "bases", "versions")
+	keys := p.mapping(root, "", "repository", "source", "platforms", "bases", "versions", "tests")
 	if keys == nil {
 		return nil
 	}
 	f := &File{}
 	for _, k := range []string{"repository", "source", "platforms", "bases", "versions"} {
 		if keys[k] == nil {
-			p.add(root, "", "%s is required (see the schema in README.md)", k)
+			p.add(root, "", "%s is required (see the schema in docs/versions-and-tags.md)", k)
 		}
 	}
 	if n := keys["repository"]; n != nil {
@@ -148,6 +166,9 @@ func (p *parser) file(data []byte) *File {
 	if n := keys["versions"]; n != nil {
 		f.Entries = p.entries(n, f)
 	}
+	if n := keys["tests"]; n != nil {
+		f.Tests = p.tests(n)
+	}
 	return f
 }
 
@@ -155,7 +176,10 @@ func (p *parser) file(data []byte) *File {
 func (p *parser) mapping(n *yaml.Node, subject string, known ...string) map[string]*yaml.Node {
 	if n.Kind != yaml.MappingNode {
 		what := "the file"
-		if subject != "" {
+		switch {
+		case strings.HasPrefix(subject, "test image"):
+			what = "a test image"
+		case subject != "":
 			what = "an entry"
 		}
 		p.add(n, subject, "%s must be a mapping of keys (%s)", what, strings.Join(known, ", "))
@@ -336,7 +360,7 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	before := len(p.problems)
 	e.Line = n.Line
 	subject := entryName(n, i)
-	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases")
+	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases", "assets")
 	if keys == nil {
 		return e, false
 	}
@@ -362,21 +386,7 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	} else if !e.Version.IsZero() {
 		e.Ref = e.Version.DefaultRef()
 	}
-	if keys["php"] == nil {
-		p.add(n, subject, `php is required: the PHP minor of the runtime image, e.g. php: "8.3"`)
-	}
-	if keys["node"] == nil {
-		p.add(n, subject, `node is required: the Node major of the asset build, e.g. node: "22"`)
-	}
-	if v := keys["php"]; v != nil {
-		e.PHP = p.matching(v, subject, "php", `"8.3"`, phpSyntax, "a PHP minor version")
-		if e.PHP != "" && semver.Compare("v"+e.PHP, "v"+OldestPHP) < 0 {
-			p.add(v, subject, "php %q is older than %s, the oldest PHP the runtime Dockerfiles build (dockerfiles/common/build-php-extensions.sh)", e.PHP, OldestPHP)
-		}
-	}
-	if v := keys["node"]; v != nil {
-		e.Node = p.matching(v, subject, "node", `"22"`, nodeSyntax, "a Node major version")
-	}
+	e.PHP, e.Node = p.phpNode(n, keys, subject, "the runtime image", "the asset build")
 	e.Platforms = f.Platforms
 	if v := keys["platforms"]; v != nil {
 		e.Platforms = p.platforms(v, subject)
@@ -385,5 +395,157 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	if v := keys["bases"]; v != nil {
 		e.Bases = p.bases(v, subject, f.Bases)
 	}
+	if v := keys["assets"]; v != nil {
+		e.Assets = p.command(v, subject)
+	}
 	return e, len(p.problems) == before
+}
+
+// phpNode reads the required php and node keys of an entry or test image; php is for what,
+// node for nodeWhat (in the messages that say a key is missing).
+func (p *parser) phpNode(n *yaml.Node, keys map[string]*yaml.Node, subject, what, nodeWhat string) (php, node string) {
+	if keys["php"] == nil {
+		p.add(n, subject, `php is required: the PHP minor of %s, e.g. php: "8.3"`, what)
+	}
+	if keys["node"] == nil {
+		p.add(n, subject, `node is required: the Node major of %s, e.g. node: "22"`, nodeWhat)
+	}
+	if v := keys["php"]; v != nil {
+		php = p.php(v, subject)
+	}
+	if v := keys["node"]; v != nil {
+		node = p.node(v, subject)
+	}
+	return php, node
+}
+
+// php returns a PHP minor that PHPLines lists, written as a quoted string: unquoted, YAML
+// reads 8.10 as the number 8.1, and the tag would depend on how the number is printed.
+func (p *parser) php(n *yaml.Node, subject string) string {
+	s := p.matching(n, subject, "php", `"8.3"`, phpSyntax, "a PHP minor version")
+	switch {
+	case s == "":
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+		number := "a number"
+		if f, err := strconv.ParseFloat(s, 64); err == nil && strconv.FormatFloat(f, 'f', -1, 64) != s {
+			number = "the number " + strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		p.add(n, subject, `php %s must be quoted: write php: "%s" (unquoted, YAML reads %s)`, s, s, number)
+	case semver.Compare("v"+s, "v"+OldestPHP) < 0:
+		p.add(n, subject, "php %q is older than %s, the oldest PHP the runtime Dockerfiles build (dockerfiles/common/build-php-extensions.sh)", s, OldestPHP)
+	default:
+		if _, ok := FindRuntime(PHPLines, s); ok {
+			return s
+		}
+		p.add(n, subject, "php %q is not a PHP line this project knows (known: %s; versions/lifecycle.go)", s, runtimeNames(PHPLines))
+	}
+	return ""
+}
+
+// node returns a Node major that NodeLines lists; quoted or not, a whole number reads the same.
+func (p *parser) node(n *yaml.Node, subject string) string {
+	s := p.matching(n, subject, "node", `"22"`, nodeSyntax, "a Node major version")
+	if s == "" {
+		return ""
+	}
+	if _, ok := FindRuntime(NodeLines, s); !ok {
+		p.add(n, subject, "node %q is not a Node major this project knows (known: %s; versions/lifecycle.go)", s, runtimeNames(NodeLines))
+		return ""
+	}
+	return s
+}
+
+func runtimeNames(lines []Runtime) string {
+	names := make([]string, len(lines))
+	for i, r := range lines {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+var commandWord = regexp.MustCompile(`^[A-Za-z0-9_.+/@-]+$`)
+
+// command reads an argv list such as [npm, run, build]: strings only, and a first word that
+// names a program (no option, no shell line in one string).
+func (p *parser) command(n *yaml.Node, subject string) []string {
+	const example = "npm, run, build"
+	var out []string
+	for i, item := range p.list(n, subject, "assets", example) {
+		s := p.scalar(item, subject, "an item of assets", "npm")
+		if s == "" {
+			return nil
+		}
+		if i == 0 && (strings.HasPrefix(s, "-") || !commandWord.MatchString(s)) {
+			p.add(item, subject, "assets starts with %q, which is not a program name; write the command one word per item, e.g. assets: [%s]", s, example)
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// tests parses the list of test images: each a php and a node, one per PHP minor.
+func (p *parser) tests(n *yaml.Node) []Test {
+	var out []Test
+	first := map[string]int{} // PHP -> line of its test image
+	for i, item := range p.list(n, "", "tests", `{php: "8.3", node: "22"}`) {
+		subject := testName(item, i)
+		keys := p.mapping(item, subject, "php", "node")
+		if keys == nil {
+			continue
+		}
+		before := len(p.problems)
+		t := Test{Line: item.Line}
+		t.PHP, t.Node = p.phpNode(item, keys, subject, "the test image", "the test image")
+		if len(p.problems) > before {
+			continue
+		}
+		if line, dup := first[t.PHP]; dup {
+			p.add(item, subject, "a second test image for PHP %s (the first is at line %d); keep one per PHP", t.PHP, line)
+			continue
+		}
+		first[t.PHP] = t.Line
+		out = append(out, t)
+	}
+	return out
+}
+
+// testName names a test image in messages by its php as written.
+func testName(n *yaml.Node, i int) string {
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if k, v := n.Content[j], n.Content[j+1]; k.Value == "php" && v.Kind == yaml.ScalarNode && v.Value != "" {
+				return "test image php " + v.Value
+			}
+		}
+	}
+	return fmt.Sprintf("test image #%d", i+1)
+}
+
+// PastEndOfLife lists the entries and test images that use a PHP or Node line whose support
+// has ended by the day of now (PHPLines, NodeLines), one Problem each, in line order. They
+// are warnings: the file is valid, and an old Stud.IP line may have no newer PHP to go to.
+func (f *File) PastEndOfLife(now time.Time) []Problem {
+	var out []Problem
+	check := func(line int, subject string, lines []Runtime, kind, name string) {
+		if r, ok := FindRuntime(lines, name); ok && r.EndedBy(now) {
+			out = append(out, Problem{Line: line, Subject: subject,
+				Message: fmt.Sprintf("%s %s reached its end of life on %s", kind, r.Name, r.EOL.Format(time.DateOnly))})
+		}
+	}
+	for _, e := range f.Entries {
+		subject := "entry " + e.Version.String()
+		if e.IsNightly() {
+			subject = "entry nightly " + e.Nightly
+		}
+		check(e.Line, subject, PHPLines, "PHP", e.PHP)
+		check(e.Line, subject, NodeLines, "Node", e.Node)
+	}
+	for _, t := range f.Tests {
+		subject := "test image php " + t.PHP
+		check(t.Line, subject, PHPLines, "PHP", t.PHP)
+		check(t.Line, subject, NodeLines, "Node", t.Node)
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return a.Line - b.Line })
+	return out
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	pathpkg "path"
 	"strings"
 	"sync"
 
@@ -40,7 +41,13 @@ type Engine struct {
 	evals    []Eval
 	failExec []execRule
 	failPush []func(address string) bool
+	files    map[fileKey]string
+	commits  map[string]string // commit handed out -> the ref it resolved
 }
+
+// fileKey names a file that a test gave contents: path in a git repository's trees at ref
+// ("" for every ref), or in a host directory (repo "", ref the directory).
+type fileKey struct{ repo, ref, path string }
 
 type execRule struct {
 	match  func(*Node) bool
@@ -68,7 +75,7 @@ func (ev Eval) Inputs() []*Node {
 
 // New starts a fake engine whose native platform is platform ("linux/amd64").
 func New(platform string) *Engine {
-	return &Engine{platform: platform, nodes: map[string]*Node{}}
+	return &Engine{platform: platform, nodes: map[string]*Node{}, files: map[fileKey]string{}, commits: map[string]string{}}
 }
 
 // Connect is dagger.Connect to this engine; the connection lives in memory.
@@ -95,6 +102,24 @@ func (e *Engine) FailPublish(match func(address string) bool) {
 	defer e.mu.Unlock()
 	e.failPush = append(e.failPush, match)
 }
+
+// GitFile gives the file at path of the trees of the git repository url contents, at ref
+// (a branch or tag as resolved, e.g. "v6.0.3") or, with ref "", at every ref and commit.
+// Reading a file of a tree that no call gave is an error, as reading a missing file is.
+func (e *Engine) GitFile(url, ref, path, contents string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.files[fileKey{url, ref, cleanPath(path)}] = contents
+}
+
+// HostFile gives the file at path of the host directory dir contents.
+func (e *Engine) HostFile(dir, path, contents string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.files[fileKey{"", dir, cleanPath(path)}] = contents
+}
+
+func cleanPath(p string) string { return strings.TrimPrefix(pathpkg.Clean("/"+p), "/") }
 
 // Queries are the query texts received, in arrival order.
 func (e *Engine) Queries() []string {
@@ -344,9 +369,56 @@ func (e *Engine) answer(ev Eval) (any, error) {
 		return 0, nil
 	case "commit": // a git ref resolved: a stable fake commit per ref
 		sum := sha256.Sum256([]byte(ev.Node.ID))
-		return hex.EncodeToString(sum[:20]), nil
+		commit := hex.EncodeToString(sum[:20])
+		e.commits[commit] = ev.Node.Str("name")
+		return commit, nil
+	case "contents":
+		return e.contents(ev)
 	}
 	return nil, fmt.Errorf("fake engine: unsupported leaf %s on %s", ev.Field, ev.Node.Field)
+}
+
+// contents answers the contents of a file of a git tree or a host directory, as GitFile and
+// HostFile gave them.
+func (e *Engine) contents(ev Eval) (any, error) {
+	file := ev.Node
+	if len(ev.Args) > 0 {
+		return nil, fmt.Errorf("fake engine: contents%s: reading part of a file is not supported", formatArgs(ev.Args))
+	}
+	if file.Field != "file" || file.Parent == nil {
+		return nil, fmt.Errorf("fake engine: contents of %v: only a file of a directory can be read", file)
+	}
+	key, ok := e.fileKey(file.Parent, cleanPath(file.Str("path")))
+	if !ok {
+		return nil, fmt.Errorf("fake engine: contents of %v: only a file of a git tree or a host directory can be read", file)
+	}
+	if c, found := e.files[key]; found {
+		return c, nil
+	}
+	if key.repo != "" {
+		if c, found := e.files[fileKey{key.repo, "", key.path}]; found {
+			return c, nil
+		}
+	}
+	// What the engine answers for a missing file.
+	return nil, fmt.Errorf("lstat /%s: no such file or directory", key.path)
+}
+
+// fileKey locates path in dir: a git tree (of a resolved commit, or of a ref) or a host
+// directory.
+func (e *Engine) fileKey(dir *Node, path string) (fileKey, bool) {
+	switch {
+	case dir.Field == "directory" && dir.Parent != nil && dir.Parent.Field == "host":
+		return fileKey{"", dir.Str("path"), path}, true
+	case dir.Field != "tree" || dir.Parent == nil || dir.Parent.Parent == nil || dir.Parent.Parent.Field != "git":
+		return fileKey{}, false
+	}
+	at, repo := dir.Parent, dir.Parent.Parent
+	ref := at.Str("name") // ref, branch or tag
+	if at.Field == "commit" {
+		ref = e.commits[at.Str("id")]
+	}
+	return fileKey{repo.Str("url"), ref, path}, true
 }
 
 // digest is the fake manifest digest of an image and its platform variants: equal content,

@@ -92,3 +92,55 @@ func TestPublishAndExecError(t *testing.T) {
 		t.Errorf("want a failed push naming the address, got %v", err)
 	}
 }
+
+func TestFileContents(t *testing.T) {
+	ctx := context.Background()
+	e := New("linux/amd64")
+	dag, err := e.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const url = "https://git.example/app.git"
+	e.GitFile(url, "", "package.json", `{"scripts": {"build": "rspack build"}}`)
+	e.GitFile(url, "v6.0.3", "package.json", `{"scripts": {"webpack-prod": "webpack"}}`)
+	e.HostFile("/home/me/app", "./package.json", `{"scripts": {}}`)
+
+	// A tree of a resolved commit, as the pipelines check out a version.
+	at := func(ref string) *dagger.Directory {
+		repo := dag.Git(url)
+		commit, err := repo.Ref(ref).Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return repo.Commit(commit).Tree(dagger.GitRefTreeOpts{DiscardGitDir: true})
+	}
+	tests := []struct {
+		name    string
+		dir     *dagger.Directory
+		path    string
+		want    string
+		wantErr string
+	}{
+		{name: "the file of the ref", dir: at("v6.0.3"), path: "package.json", want: `{"scripts": {"webpack-prod": "webpack"}}`},
+		{name: "another ref reads the file of every ref", dir: at("main"), path: "package.json", want: `{"scripts": {"build": "rspack build"}}`},
+		{name: "a tree of a ref itself", dir: dag.Git(url).Ref("v6.0.3").Tree(), path: "package.json", want: `{"scripts": {"webpack-prod": "webpack"}}`},
+		{name: "a host directory", dir: dag.Host().Directory("/home/me/app", dagger.HostDirectoryOpts{Gitignore: true}), path: "package.json", want: `{"scripts": {}}`},
+		{name: "a file nobody gave", dir: at("main"), path: "composer.json", wantErr: "lstat /composer.json: no such file or directory"},
+		{name: "another repository", dir: dag.Git("https://git.example/other.git").Ref("main").Tree(), path: "package.json", wantErr: "no such file or directory"},
+		{name: "a directory the fake cannot know", dir: at("main").WithNewDirectory("x"), path: "package.json", wantErr: "only a file of a git tree or a host directory can be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.dir.File(tt.path).Contents(ctx)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("contents = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -63,6 +63,7 @@ var installHints = map[string]string{
 	"apache2":         "apt-get install apache2-bin",
 	"busybox":         "apt-get install busybox",
 	"cgi-fcgi":        "apt-get install libfcgi-bin",
+	"envsubst":        "apt-get install gettext-base",
 	"git":             "apt-get install git",
 	"gitlab-ci-local": "npm install -g gitlab-ci-local@4.70.1; it needs Node 20",
 	"mariadb":         "apt-get install mariadb-client",

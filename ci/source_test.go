@@ -1,0 +1,75 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/daggertest"
+)
+
+// A maintainer smoke-tests their own checkout: ci test --source builds it as ci build
+// --source does, instead of the version's git ref.
+func TestTestLocalSource(t *testing.T) {
+	checkout := t.TempDir()
+	engine := daggertest.New("linux/amd64")
+	engine.HostFile(checkout, "package.json", `{"scripts": {"build": "rspack build"}}`)
+	code, stdout, stderr := runOn(t, engine, map[string]string{"SOURCE_DATE_EPOCH": epoch},
+		"test", "--version", "6.0", "--base", "apache", "--source", checkout)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "passed 6.0.3 apache (built for linux/amd64, linux/arm64)\n") {
+		t.Errorf("stdout does not report the smoke test:\n%s", stdout)
+	}
+	if n := len(engine.Evaluated("commit")); n != 0 {
+		t.Errorf("resolved %d git refs, want none: the checkout replaces the ref", n)
+	}
+	read := 0
+	for _, n := range reached(engine) {
+		if n.Field == "directory" && n.Parent != nil && n.Parent.Field == "host" && n.Str("path") == checkout {
+			read++
+		}
+	}
+	if read != 1 {
+		t.Errorf("the checkout is read %d times, want once", read)
+	}
+	// The checkout's own package.json chose the asset command.
+	if runs := execs(reached(engine), "npm", "run", "build", "--", "--mode=production"); len(runs) != 1 {
+		t.Errorf("the checkout's assets are built %d times with npm run build, want once", len(runs))
+	}
+}
+
+// --source is checked as ci build checks it, and publish refuses it: a release is built from
+// its git ref. Both exit 2 before the engine is asked anything.
+func TestSourceUsage(t *testing.T) {
+	creds := map[string]string{"REGISTRY_USERNAME": "bot", "REGISTRY_PASSWORD": password}
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		args    []string
+		wantErr string
+	}{
+		{name: "test of two versions", args: []string{"test", "--source", "."},
+			wantErr: "ci test: --source replaces the source of one Stud.IP version, but 3 are selected (nightly, 6.0.3, 5.5.8); narrow with --version"},
+		{name: "test of a test image", args: []string{"test", "--version", "tests-php8.3", "--source", "."},
+			wantErr: "ci test: --source: tests-php8.3 is a test image, which holds no Stud.IP tree"},
+		{name: "test of no directory", args: []string{"test", "--version", "6.0", "--source", "nope"},
+			wantErr: "ci test: --source: nope is not a directory"},
+		{name: "publish", vars: creds, args: []string{"publish", "--version", "6.0", "--source", "."},
+			wantErr: "ci publish: --source: publish builds every release from its git ref"},
+		{name: "publish dry run", args: []string{"publish", "--dry-run", "--version", "6.0", "--source", "."},
+			wantErr: "ci publish: --source: publish builds every release from its git ref"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			engine := daggertest.New("linux/amd64")
+			code, _, stderr := runOn(t, engine, tt.vars, tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantErr)
+			}
+			if q := engine.Queries(); len(q) > 0 {
+				t.Errorf("the engine was asked %d queries before the input was checked", len(q))
+			}
+		})
+	}
+}

@@ -1,0 +1,86 @@
+package dockerfiles
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
+)
+
+// TestApacheRequestBodyLimit: apache/studip-envvars.sh gives studip.conf's LimitRequestBody
+// PHP_UPLOAD_LIMIT in bytes, and stops Apache's start, naming the variable, on a size PHP
+// would misread.
+func TestApacheRequestBodyLimit(t *testing.T) {
+	sh := testutil.LookTool(t, "sh")
+	cases := []struct {
+		limit string // "": unset
+		want  string // "": refused
+	}{
+		{"128M", "134217728"},
+		{"2G", "2147483648"},
+		{"8g", "8589934592"},
+		{"512k", "524288"},
+		{"1000", "1000"},
+		{"0", "0"},
+		{"", "0"},
+		{"1.5G", ""},
+		{"-1", ""},
+		{"128MB", ""},
+		{"010", ""},
+		{"M", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.limit, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(sh, "-c", `. apache/studip-envvars.sh && printf %s "$APACHE_LIMIT_REQUEST_BODY"`)
+			cmd.Env = []string{"PATH=/usr/bin:/bin"}
+			if c.limit != "" {
+				cmd.Env = append(cmd.Env, "PHP_UPLOAD_LIMIT="+c.limit)
+			}
+			out, err := cmd.CombinedOutput()
+			switch {
+			case c.want == "" && (err == nil || !strings.Contains(string(out), "PHP_UPLOAD_LIMIT="+c.limit+" is not a size")):
+				t.Errorf("PHP_UPLOAD_LIMIT=%s: %v, %q; want the start stopped, naming the variable", c.limit, err, out)
+			case c.want != "" && (err != nil || string(out) != c.want):
+				t.Errorf("PHP_UPLOAD_LIMIT=%s: %v, %q; want LimitRequestBody %s", c.limit, err, out, c.want)
+			}
+		})
+	}
+}
+
+// TestApacheUploadLimit uploads through Apache and mod_php with the image's site and PHP
+// settings: a file above the default limit is refused by Apache (413) before PHP reads it,
+// and stored by PHP once PHP_UPLOAD_LIMIT allows it; a lower limit refuses less.
+func TestApacheUploadLimit(t *testing.T) {
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		limit string // "": the image's default
+		size  int64
+		taken bool
+	}{
+		{"above the default limit", "", 129 * mib, false},
+		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
+		{"within a lowered limit", "2M", 1 * mib, true},
+		{"above a lowered limit", "2M", 3 * mib, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			root := webTree(t)
+			dir := t.TempDir()
+			ini, scan := phpIni(t, true)
+			address := closedAddress(t)
+			_, port, _ := net.SplitHostPort(address)
+			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
+				"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+			if c.limit != "" {
+				env = append(env, "PHP_UPLOAD_LIMIT="+c.limit)
+			}
+			startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+			testutil.CheckUpload(t, "http://"+address+"/upload.php", c.size, c.taken)
+		})
+	}
+}
