@@ -231,12 +231,25 @@ func summarize(e *env, verb string, results []pipelines.Result, lines func(pipel
 		}
 	}
 	fmt.Fprintf(e.stdout, "summary: %d of %d targets %s", len(results)-failed, len(results), verb)
+	if unchanged := countStatus(results, pipelines.Unchanged); unchanged > 0 {
+		fmt.Fprintf(e.stdout, " (%d of them unchanged: nothing built)", unchanged)
+	}
 	if failed > 0 {
 		fmt.Fprintf(e.stdout, ", %d failed\n", failed)
 		return fmt.Errorf("%d of %d targets failed", failed, len(results))
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+func countStatus(results []pipelines.Result, s pipelines.Status) int {
+	n := 0
+	for _, r := range results {
+		if r.Status == s {
+			n++
+		}
+	}
+	return n
 }
 
 func platforms(t plan.Target) string { return strings.Join(strs(t.Platforms), ", ") }

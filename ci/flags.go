@@ -61,7 +61,7 @@ func (pf *planFlags) load(e *env, opts plan.Options) (*plan.Plan, error) {
 		return nil, err
 	}
 	if opts.Created.IsZero() {
-		if opts.Created, err = created(e); err != nil {
+		if opts.Created, err = sourceDateEpoch(e); err != nil {
 			return nil, err
 		}
 	}
@@ -72,11 +72,12 @@ func (pf *planFlags) load(e *env, opts plan.Options) (*plan.Plan, error) {
 	return p.Select(filter)
 }
 
-// created is the images' creation time: SOURCE_DATE_EPOCH for reproducible builds, else now.
-func created(e *env) (time.Time, error) {
+// sourceDateEpoch is SOURCE_DATE_EPOCH, every image's creation time when set; zero when not,
+// which leaves each image's to the pipeline (its source commit's time).
+func sourceDateEpoch(e *env) (time.Time, error) {
 	s := e.getenv("SOURCE_DATE_EPOCH")
 	if s == "" {
-		return time.Now().UTC(), nil
+		return time.Time{}, nil
 	}
 	secs, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {

@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"gitlab.studip.de/studip/docker/gitlabci"
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/versions"
 )
 
 func runGitLab(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "gitlab", "[--file F] [--version V]... [--base B]... [--platform P]... [--command test|publish]",
-		"Prints a GitLab CI child pipeline with one job per selected target, each running\n"+
-			"`dagger run go run ./ci COMMAND` for that target alone. .gitlab-ci.yml generates and\n"+
-			"triggers it. Needs no engine.")
+		"Prints a GitLab CI child pipeline: for test, one job per selected target; for publish, one\n"+
+			"job per version and platform (staging the images) and one per version after them\n"+
+			"(publishing the indexes). A platform's jobs run on the runners tagged as the variable\n"+
+			"STUDIP_RUNNER_TAGS_<ARCH> says (comma-separated, e.g. STUDIP_RUNNER_TAGS_ARM64), on any\n"+
+			"runner if it is empty. .gitlab-ci.yml generates and triggers it. Needs no engine.")
 	pf := addPlanFlags(fs)
 	command := fs.String("command", string(gitlabci.Test), "what every job does: test (build and test, push nothing) or publish")
 	if err := parse(fs, args); err != nil {
@@ -31,5 +36,20 @@ func runGitLab(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return gitlabci.Write(e.stdout, p, gitlabci.Options{Command: c, File: pf.file, Args: args})
+	return gitlabci.Write(e.stdout, p, gitlabci.Options{Command: c, File: pf.file, Args: args, RunnerTags: runnerTags(e, p)})
+}
+
+// runnerTags reads each platform's runner tags from its variable.
+func runnerTags(e *env, p *plan.Plan) map[versions.Platform][]string {
+	out := map[versions.Platform][]string{}
+	for _, t := range p.Targets {
+		for _, pl := range t.Platforms {
+			for _, tag := range strings.Split(e.getenv(gitlabci.RunnerTagsVariable(pl)), ",") {
+				if tag = strings.TrimSpace(tag); tag != "" && !slices.Contains(out[pl], tag) {
+					out[pl] = append(out[pl], tag)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -48,6 +48,9 @@ type jsonTarget struct {
 	Assets    string   `json:"assets"`
 	Platforms []string `json:"platforms"`
 	Tags      []string `json:"tags"`
+	// Build are the inputs of the target's build ID that are known without an engine; the
+	// pipeline adds the source commit and the digests (docs/release-managers.md).
+	Build plan.BuildInputs `json:"build"`
 }
 
 func writeJSON(w io.Writer, p *plan.Plan) error {
@@ -64,6 +67,7 @@ func writeJSON(w io.Writer, p *plan.Plan) error {
 			Assets:    assets(t),
 			Platforms: strs(t.Platforms),
 			Tags:      tagNames(t),
+			Build:     p.BuildInputs(t),
 		})
 	}
 	enc := json.NewEncoder(w)

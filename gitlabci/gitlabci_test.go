@@ -26,7 +26,6 @@ const fixture = "testdata/versions.yaml"
 const schemaPath = "../../shared/schemas/gitlab-ci.json"
 
 func TestChildPipeline(t *testing.T) {
-	amd64 := versions.Platform{OS: "linux", Arch: "amd64"}
 	tests := []struct {
 		name    string
 		command gitlabci.Command
@@ -49,13 +48,17 @@ func TestChildPipeline(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if err := gitlabci.Write(&out, p, gitlabci.Options{Command: tt.command, File: fixture, Args: tt.args}); err != nil {
+			if err := gitlabci.Write(&out, p, gitlabci.Options{Command: tt.command, File: fixture, Args: tt.args, RunnerTags: runnerTags}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.golden, out.Bytes())
 			doc := decodeYAML(t, out.Bytes())
 			validateSchema(t, doc)
-			checkChildJobs(t, doc, tt.command, full, p)
+			if tt.command == gitlabci.Publish {
+				checkPublishJobs(t, doc, full, p, runnerTags)
+			} else {
+				checkChildJobs(t, doc, tt.command, full, p)
+			}
 		})
 	}
 }
@@ -89,6 +92,9 @@ func checkChildJobs(t *testing.T, doc map[string]any, c gitlabci.Command, full, 
 			if _, ok := job[key]; ok {
 				t.Errorf("job %q has %s; every job of the child pipeline runs unconditionally", name, key)
 			}
+		}
+		if tags := toStrings(job["tags"]); len(tg.Platforms) == 1 && !slices.Equal(tags, runnerTags[tg.Platforms[0]]) {
+			t.Errorf("job %q: runner tags %q, want those of %s", name, tags, tg.Platforms[0])
 		}
 		if job["stage"] != string(c) {
 			t.Errorf("job %q: stage %v, want %s", name, job["stage"], c)

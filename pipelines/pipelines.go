@@ -18,10 +18,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"dagger.io/dagger"
 
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/versions"
 )
 
 // Options configure a Pipeline.
@@ -46,11 +48,33 @@ type Steps struct {
 type Publish struct {
 	Username, Password string
 	DryRun             bool // do everything but push
+	// Rebuild builds and pushes a target even when the registry holds its images with the
+	// build IDs this build would give them.
+	Rebuild bool
+	// Sign signs every pushed index and attests each platform image's SBOM; the zero value
+	// publishes unsigned.
+	Sign Signing
+	// StageTo, if set, makes this a platform job: each platform's image goes to the staging
+	// repository under its build ID, and nothing to the release repository.
+	StageTo *Stage
+	// AssembleFrom, if set, makes this an assemble job: it builds nothing, but pushes the
+	// images that platform jobs staged there as the targets' indexes.
+	AssembleFrom *Stage
 }
+
+// Status is what became of a target.
+type Status string
+
+const (
+	Built     Status = "built"     // built (and pushed, when publishing)
+	Unchanged Status = "unchanged" // the registry holds it as this build would make it: nothing built
+	Failed    Status = "failed"
+)
 
 // Result is what became of one target.
 type Result struct {
 	Target   plan.Target
+	Status   Status
 	Exported string   // the tarball written (Steps.Export)
 	Pushed   []string // references pushed, each with its digest, in push order; without digest on a dry run
 	Err      error
@@ -62,9 +86,15 @@ type Pipeline struct {
 	plan     *plan.Plan
 	opts     Options
 	platform dagger.Platform // the engine's own
+	run      string          // names this run, so that registry steps are not taken from the cache
 
 	mu      sync.Mutex
 	sources map[string]*sourceStage // by plan.Source
+	digests map[imageKey]*resolution
+
+	contextOnce sync.Once // the digest of Options.Dockerfiles
+	context     string
+	contextErr  error
 }
 
 // New prepares p's targets for the session dag and asks the engine for its platform, on
@@ -74,22 +104,20 @@ func New(ctx context.Context, dag *dagger.Client, p *plan.Plan, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("asking the Dagger engine for its platform: %w", err)
 	}
-	return &Pipeline{dag: dag, plan: p, opts: opts, platform: native, sources: map[string]*sourceStage{}}, nil
+	return &Pipeline{dag: dag, plan: p, opts: opts, platform: native, run: time.Now().UTC().Format(time.RFC3339Nano),
+		sources: map[string]*sourceStage{}, digests: map[imageKey]*resolution{}}, nil
 }
 
 // Run builds every target of the plan and applies steps to it, at most Options.Jobs targets
 // at a time. A failed target does not stop the others: its Result holds the error. The
 // results are in plan order; the error is for what keeps every target from starting.
 func (p *Pipeline) Run(ctx context.Context, steps Steps) ([]Result, error) {
-	var password *dagger.Secret
+	var creds *credentials
 	if steps.Publish != nil && !steps.Publish.DryRun {
-		// Loaded by ID from here on, so that the plaintext goes to the engine in one request
-		// (a lazy secret would send it again with every push that uses it).
-		id, err := p.dag.SetSecret("REGISTRY_PASSWORD", steps.Publish.Password).ID(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("handing the registry password to the engine: %w", err)
+		var err error
+		if creds, err = p.credentials(ctx, *steps.Publish); err != nil {
+			return nil, err
 		}
-		password = dagger.Ref[*dagger.Secret](p.dag, id)
 	}
 	results := make([]Result, len(p.plan.Targets))
 	slots := make(chan struct{}, max(p.opts.Jobs, 1))
@@ -99,7 +127,7 @@ func (p *Pipeline) Run(ctx context.Context, steps Steps) ([]Result, error) {
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
-				results[i] = p.runTarget(ctx, t, steps, password)
+				results[i] = p.runTarget(ctx, t, steps, creds)
 			case <-ctx.Done():
 				results[i] = Result{Target: t, Err: fmt.Errorf("building %s: %w", t, ctx.Err())}
 			}
@@ -109,14 +137,42 @@ func (p *Pipeline) Run(ctx context.Context, steps Steps) ([]Result, error) {
 	return results, nil
 }
 
-func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, password *dagger.Secret) Result {
+func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, creds *credentials) Result {
+	r := p.runSteps(ctx, t, steps, creds)
+	switch {
+	case r.Err != nil:
+		r.Status = Failed
+	case r.Status == "":
+		r.Status = Built
+	}
+	return r
+}
+
+func (p *Pipeline) runSteps(ctx context.Context, t plan.Target, steps Steps, creds *credentials) Result {
+	pub := steps.Publish
+	if pub != nil && !pub.Rebuild {
+		if r, done := p.skip(ctx, t, *pub, creds); done {
+			return r
+		}
+	}
 	r := Result{Target: t}
+	if pub != nil && pub.AssembleFrom != nil {
+		images, err := p.staged(ctx, t, *pub.AssembleFrom, creds)
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.Pushed, r.Err = p.publish(ctx, t, images, *pub, creds)
+		return r
+	}
 	images, err := p.build(ctx, t)
 	if err != nil {
 		r.Err = err
 		return r
 	}
-	if steps.Test {
+	// A platform job tests what runs natively; an emulated platform is not tested, here or in
+	// the assemble job.
+	if steps.Test && (pub == nil || pub.StageTo == nil || p.builtNatively(t)) {
 		if r.Err = p.smokeTest(ctx, t); r.Err != nil {
 			return r
 		}
@@ -126,10 +182,42 @@ func (p *Pipeline) runTarget(ctx context.Context, t plan.Target, steps Steps, pa
 			return r
 		}
 	}
-	if steps.Publish != nil {
-		r.Pushed, r.Err = p.publish(ctx, t, images, *steps.Publish, password)
+	switch {
+	case pub != nil && pub.StageTo != nil:
+		r.Pushed, r.Err = p.staging(ctx, t, images, *pub, creds)
+	case pub != nil:
+		r.Pushed, r.Err = p.publish(ctx, t, images, *pub, creds)
 	}
 	return r
+}
+
+// skip finishes a publish of t early when building would change nothing: the release
+// repository holds t's images with the build IDs this build would give them (then only
+// tags that point elsewhere are moved, by the assemble job in a staged pipeline), or a
+// platform job finds them all staged already.
+func (p *Pipeline) skip(ctx context.Context, t plan.Target, pub Publish, creds *credentials) (Result, bool) {
+	r := Result{Target: t, Status: Unchanged}
+	unchanged, err := p.unchanged(ctx, t, creds)
+	switch {
+	case err != nil:
+		r.Err = err
+		return r, true
+	case unchanged != nil && pub.StageTo == nil:
+		r.Pushed, r.Err = p.moveFloating(ctx, t, *unchanged, pub, creds)
+		return r, true
+	case unchanged != nil:
+		return r, true
+	case pub.StageTo != nil:
+		staged, err := p.allStaged(ctx, t, *pub.StageTo, creds)
+		r.Err = err
+		return r, staged || err != nil
+	}
+	return r, false
+}
+
+// builtNatively says whether one of t's platforms is the engine's own.
+func (p *Pipeline) builtNatively(t plan.Target) bool {
+	return slices.ContainsFunc(t.Platforms, func(pl versions.Platform) bool { return platformOf(pl) == p.platform })
 }
 
 // build makes t's image for each of its platforms, concurrently, and waits until the engine
@@ -155,23 +243,34 @@ func (p *Pipeline) build(ctx context.Context, t plan.Target) ([]*dagger.Containe
 }
 
 // image is t's image for platform pl: the runtime, plus for a Stud.IP target the tree of
-// its version, owned by the web server user, with the labels of t and the tree's revision.
-// A test image (no Source) is its runtime build alone.
+// its version, owned by the web server user, with the labels of t, the tree's revision and
+// creation time, and the build ID. A test image (no Source) is its runtime build alone.
 func (p *Pipeline) image(ctx context.Context, t plan.Target, pl dagger.Platform) (*dagger.Container, error) {
-	img := p.runtime(t.Runtime, pl)
-	for _, l := range t.Labels {
-		img = img.WithLabel(l.Key, l.Value)
-	}
-	if t.Source == nil {
-		return img, nil
-	}
-	src, err := p.source(ctx, t)
+	resolved, id, err := p.identify(ctx, t, pl)
 	if err != nil {
 		return nil, err
 	}
-	return img.
-		WithDirectory(studipRoot, src.tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
-		WithLabel(plan.LabelRevision, src.revision), nil
+	img := p.runtime(t.Runtime, pl, resolved)
+	for _, l := range t.Labels {
+		img = img.WithLabel(l.Key, l.Value)
+	}
+	var src *sourceStage
+	if t.Source != nil {
+		if src, err = p.source(ctx, t); err != nil {
+			return nil, err
+		}
+		img = img.
+			WithDirectory(studipRoot, src.tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
+			WithLabel(plan.LabelRevision, src.revision)
+	}
+	created, err := p.created(ctx, t, src)
+	if err != nil {
+		return nil, fmt.Errorf("labelling %s: %w", t, err)
+	}
+	if created != "" && !slices.ContainsFunc(t.Labels, func(l plan.Label) bool { return l.Key == plan.LabelCreated }) {
+		img = img.WithLabel(plan.LabelCreated, created)
+	}
+	return img.WithLabel(plan.LabelBuildID, id), nil
 }
 
 // From docs/image-contract.md.
@@ -180,19 +279,30 @@ const (
 	webUser    = "www-data:www-data" // uid 33 on Debian, 82 on Alpine: resolved in the image
 )
 
-// runtime is the Docker build of rt for platform pl. Equal Runtime values make equal calls,
-// which the engine builds once for all the targets that share them.
-func (p *Pipeline) runtime(rt plan.Runtime, pl dagger.Platform) *dagger.Container {
-	args := make([]dagger.BuildArg, len(rt.BuildArgs))
-	for i, a := range rt.BuildArgs {
-		args[i] = dagger.BuildArg{Name: a.Name, Value: a.Value}
+// runtime is the Docker build of rt for platform pl, its base images pinned to the digests
+// in r. Equal Runtime values make equal calls, which the engine builds once for all the
+// targets that share them.
+func (p *Pipeline) runtime(rt plan.Runtime, pl dagger.Platform, r plan.Resolved) *dagger.Container {
+	args := make([]dagger.BuildArg, 0, len(rt.BuildArgs)+len(rt.Bases))
+	for _, a := range rt.BuildArgs {
+		args = append(args, dagger.BuildArg{Name: a.Name, Value: a.Value})
 	}
-	return p.dag.Host().Directory(p.opts.Dockerfiles).DockerBuild(dagger.DirectoryDockerBuildOpts{
+	for _, b := range rt.Bases {
+		args = append(args, dagger.BuildArg{Name: b.Arg, Value: r.Images[b.Image]})
+	}
+	return p.buildContext().DockerBuild(dagger.DirectoryDockerBuildOpts{
 		Dockerfile: rt.Dockerfile,
 		Target:     rt.Target,
 		Platform:   pl,
 		BuildArgs:  args,
 	})
+}
+
+// buildContext is the runtime Dockerfiles' build context: Options.Dockerfiles without the Go
+// tests and their data that live there, which no build reads and whose changes must not
+// change a build ID.
+func (p *Pipeline) buildContext() *dagger.Directory {
+	return p.dag.Host().Directory(p.opts.Dockerfiles, dagger.HostDirectoryOpts{Exclude: []string{"**/*.go", "**/testdata"}})
 }
 
 // explain adds a failed command's output to err: the SDK's ExecError message leaves it out.

@@ -222,8 +222,8 @@ func TestTreeLayout(t *testing.T) {
 		t.Errorf("tree operations:\n  %s\nwant:\n  %s", strings.Join(ops, "\n  "), strings.Join(want, "\n  "))
 	}
 
-	// The stages behind assets and composer/: the node and composer images of the plan,
-	// their caches, and the commands.
+	// The stages behind assets and composer/: the node and composer images of the plan, at
+	// the digests the registry resolved them to, their caches, and the commands.
 	stages := map[string]struct {
 		image, cache string
 		execs        [][]string
@@ -238,8 +238,12 @@ func TestTreeLayout(t *testing.T) {
 			continue
 		}
 		out := n.Ref("source")
-		if from := out.Steps("from"); len(from) != 1 || from[0].Str("address") != stage.image {
-			t.Errorf("%s: built in %v, want %s", n.Str("path"), from, stage.image)
+		resolved, err := engine.Image(stage.image, "linux/amd64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if from := out.Steps("from"); len(from) != 1 || from[0].Str("address") != stage.image+"@"+resolved.Digest {
+			t.Errorf("%s: built in %v, want %s@%s", n.Str("path"), from, stage.image, resolved.Digest)
 		}
 		if caches := out.Steps("withMountedCache"); len(caches) != 1 || caches[0].Ref("cache").Str("key") != stage.cache {
 			t.Errorf("%s: caches %v, want %s", n.Str("path"), caches, stage.cache)

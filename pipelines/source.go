@@ -17,9 +17,15 @@ import (
 // version: checkout, built assets and composer dependencies, in the image contract's layout.
 type sourceStage struct {
 	once     sync.Once
+	checkout *dagger.Directory // the tree as checked out
+	local    bool              // checked out from Options.Source
 	tree     *dagger.Directory
 	revision string // the commit the tree was built from, for LabelRevision
 	err      error
+
+	createdOnce sync.Once // the commit's time, read only when an image is built
+	created     string
+	createdErr  error
 }
 
 // source is the tree of t's version, prepared once for all targets that share its Source.
@@ -34,17 +40,23 @@ func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, err
 	}
 	p.mu.Unlock()
 	st.once.Do(func() {
-		var (
-			checkout *dagger.Directory
-			command  []string
-		)
-		if checkout, st.revision, st.err = p.checkout(ctx, *t.Source); st.err != nil {
+		// The stages pull their images at the digests the build ID names.
+		var node, composer string
+		var command []string
+		if st.checkout, st.revision, st.err = p.checkout(ctx, *t.Source); st.err != nil {
 			return
 		}
-		if command, st.err = assetCommand(ctx, checkout, *t.Source); st.err != nil {
+		if command, st.err = assetCommand(ctx, st.checkout, *t.Source); st.err != nil {
 			return
 		}
-		st.tree = layout(checkout, p.assets(checkout, t.Source.NodeImage, command), p.dependencies(checkout, t.Source.ComposerImage))
+		if node, st.err = p.pinnedNative(ctx, t.Source.NodeImage); st.err != nil {
+			return
+		}
+		if composer, st.err = p.pinnedNative(ctx, t.Source.ComposerImage); st.err != nil {
+			return
+		}
+		st.local = p.opts.Source != ""
+		st.tree = layout(st.checkout, p.assets(st.checkout, node, command), p.dependencies(st.checkout, composer))
 	})
 	if st.err != nil {
 		return nil, fmt.Errorf("preparing the source of %s: %w", t, st.err)

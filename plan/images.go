@@ -13,6 +13,10 @@ type Images struct {
 const (
 	composerTag = "2.8"  // the composer release line the builds run
 	mariadbTag  = "11.4" // the MariaDB LTS that the smoke test and the examples run
+	syftTag     = "v1.33.0"
+	// cosign's own image is on GitHub's registry only: pulled from there, never through the
+	// mirror (a Docker Hub proxy).
+	cosignImage = "ghcr.io/sigstore/cosign/cosign:v2.6.1"
 )
 
 func (i Images) ref(repo, tag string) string { return i.repo(repo) + ":" + tag }
@@ -30,11 +34,18 @@ func (i Images) Node(major string) string { return i.ref("node", major+"-bookwor
 // Composer is the image of the composer stage.
 func (i Images) Composer() string { return i.ref("composer", composerTag) }
 
+// Syft is the image that writes the SBOM of every pushed image.
+func (i Images) Syft() string { return i.ref("anchore/syft", syftTag) }
+
+// Cosign is the image that signs the pushed images and attests their SBOMs.
+func (i Images) Cosign() string { return cosignImage }
+
 // MariaDB is the database of the smoke tests.
 func (i Images) MariaDB() string { return i.ref("mariadb", mariadbTag) }
 
 // runtime is the build of base b's PHP runtime; dockerfiles/<base>/Dockerfile takes the php
-// image's repository as PHP_IMAGE so that it follows the mirror.
+// image's repository as PHP_IMAGE so that it follows the mirror, and the digest of its tag
+// <php>-<base> as PHP_DIGEST.
 func (i Images) runtime(b versions.Base, php string) Runtime {
 	return Runtime{
 		Dockerfile: string(b) + "/Dockerfile",
@@ -42,6 +53,7 @@ func (i Images) runtime(b versions.Base, php string) Runtime {
 			{"PHP_IMAGE", i.repo("php")},
 			{"PHP_VERSION", php},
 		},
+		Bases: []BaseImage{{i.ref("php", php+"-"+string(b)), "PHP_DIGEST"}},
 	}
 }
 
@@ -56,6 +68,11 @@ func (i Images) testRuntime(php, node string) Runtime {
 			{"NODE_VERSION", node},
 			{"PHP_IMAGE", i.repo("php")},
 			{"PHP_VERSION", php},
+		},
+		Bases: []BaseImage{
+			{i.Composer(), "COMPOSER_DIGEST"},
+			{i.Node(node), "NODE_DIGEST"},
+			{i.ref("php", php+"-cli"), "PHP_DIGEST"},
 		},
 	}
 }

@@ -51,7 +51,8 @@ type Target struct {
 	// base of the final stage otherwise. Targets with equal Runtime share one build.
 	Runtime Runtime
 	// Labels are the OCI labels of the image, sorted by key. The pipeline adds
-	// LabelRevision once it has resolved Source.Ref to a commit.
+	// LabelRevision and LabelCreated (unless set here) once it has resolved Source.Ref to a
+	// commit, and LabelBuildID.
 	Labels []Label
 
 	repository string
@@ -60,27 +61,43 @@ type Target struct {
 // Source is the Stud.IP tree of a target and the images its architecture-independent
 // stages run in.
 type Source struct {
-	URL           string // git repository
-	Ref           string // branch, tag or commit
-	NodeImage     string // runs npm ci and the asset command
-	ComposerImage string // runs composer install
+	URL           string `json:"url"`           // git repository
+	Ref           string `json:"ref,omitempty"` // branch, tag or commit
+	NodeImage     string `json:"nodeImage"`     // runs npm ci and the asset command
+	ComposerImage string `json:"composerImage"` // runs composer install
 	// Assets is the asset command that versions.yaml sets for the entry; nil to choose it
 	// from the tree's package.json with AssetCommand.
-	Assets []string
+	Assets []string `json:"assets,omitempty"`
 }
 
 // Runtime is a Docker build of dockerfiles/ (the build context).
 type Runtime struct {
-	Dockerfile string     // relative to dockerfiles/, e.g. "apache/Dockerfile"
-	Target     string     // the stage to build; "" for the last one
-	BuildArgs  []BuildArg // sorted by name
+	Dockerfile string     `json:"dockerfile"`       // relative to dockerfiles/, e.g. "apache/Dockerfile"
+	Target     string     `json:"target,omitempty"` // the stage to build; "" for the last one
+	BuildArgs  []BuildArg `json:"buildArgs"`        // sorted by name
+	// Bases are the images the Dockerfile starts from. The pipeline resolves each to a digest
+	// and passes it in the base's Arg, so that the build uses what the build ID names.
+	Bases []BaseImage `json:"bases"`
+}
+
+// BaseImage is an image a Dockerfile starts from (FROM), as pulled through the mirror, and
+// the build argument that pins it to a digest ("sha256:...", empty for the tag's current).
+type BaseImage struct {
+	Image string `json:"image"`
+	Arg   string `json:"arg"`
 }
 
 // BuildArg is one --build-arg.
-type BuildArg struct{ Name, Value string }
+type BuildArg struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
 
 // Label is one OCI image label.
-type Label struct{ Key, Value string }
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
 
 // OCI label keys (https://github.com/opencontainers/image-spec/blob/main/annotations.md).
 const (
@@ -94,8 +111,11 @@ const (
 
 // Options are the inputs of a plan besides the versions file.
 type Options struct {
-	Mirror  string    // registry prefix that every base image is pulled through; "" for Docker Hub
-	Created time.Time // the images' creation time (a build's start, or SOURCE_DATE_EPOCH)
+	Mirror string // registry prefix that every base image is pulled through; "" for Docker Hub
+	// Created is SOURCE_DATE_EPOCH, when set: every image's creation time. Zero leaves it to
+	// the pipeline, which takes each Stud.IP image's from its source commit (equal inputs,
+	// equal images) and gives a test image, built from no source, none.
+	Created time.Time
 }
 
 // Ref is the full reference of one of t's tags.
@@ -215,13 +235,16 @@ func compareMinor(a, b string) int {
 }
 
 func labels(version, title, source string, created time.Time) []Label {
-	return []Label{
-		{LabelCreated, created.UTC().Format(time.RFC3339)},
-		{LabelLicenses, "GPL-2.0-or-later"},
-		{LabelSource, source},
-		{LabelTitle, title},
-		{LabelVersion, version},
+	var out []Label
+	if !created.IsZero() {
+		out = append(out, Label{LabelCreated, created.UTC().Format(time.RFC3339)})
 	}
+	return append(out,
+		Label{LabelLicenses, "GPL-2.0-or-later"},
+		Label{LabelSource, source},
+		Label{LabelTitle, title},
+		Label{LabelVersion, version},
+	)
 }
 
 // TagError reports tags that are invalid or claimed by two targets.

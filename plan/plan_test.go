@@ -58,7 +58,8 @@ func TestTargetInputs(t *testing.T) {
 		t.Errorf("source = %+v, want %+v", fpm.Source, wantSource)
 	}
 	wantRuntime := plan.Runtime{Dockerfile: "fpm-alpine/Dockerfile", BuildArgs: []plan.BuildArg{
-		{Name: "PHP_IMAGE", Value: "mirror.example/hub/php"}, {Name: "PHP_VERSION", Value: "8.3"}}}
+		{Name: "PHP_IMAGE", Value: "mirror.example/hub/php"}, {Name: "PHP_VERSION", Value: "8.3"}},
+		Bases: []plan.BaseImage{{Image: "mirror.example/hub/php:8.3-fpm-alpine", Arg: "PHP_DIGEST"}}}
 	if !reflect.DeepEqual(fpm.Runtime, wantRuntime) {
 		t.Errorf("runtime = %+v, want %+v", fpm.Runtime, wantRuntime)
 	}
@@ -106,6 +107,10 @@ func TestTargetInputs(t *testing.T) {
 		{Name: "NODE_VERSION", Value: "22"},
 		{Name: "PHP_IMAGE", Value: "mirror.example/hub/php"},
 		{Name: "PHP_VERSION", Value: "8.3"},
+	}, Bases: []plan.BaseImage{
+		{Image: "mirror.example/hub/composer:2.8", Arg: "COMPOSER_DIGEST"},
+		{Image: "mirror.example/hub/node:22-bookworm-slim", Arg: "NODE_DIGEST"},
+		{Image: "mirror.example/hub/php:8.3-cli", Arg: "PHP_DIGEST"},
 	}}
 	if !reflect.DeepEqual(tests.Runtime, wantTestsRuntime) {
 		t.Errorf("test runtime = %+v\nwant %+v", tests.Runtime, wantTestsRuntime)

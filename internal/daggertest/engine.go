@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	pathpkg "path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -43,6 +44,15 @@ type Engine struct {
 	failPush []func(address string) bool
 	files    map[fileKey]string
 	commits  map[string]string // commit handed out -> the ref it resolved
+	stdout   []stdoutRule
+	written  []func(*Node) (string, bool)
+	registry *registry
+	pushed   map[string]string // git URL and ref -> the commit SetCommit gave it
+}
+
+type stdoutRule struct {
+	match func(*Node) bool
+	out   string
 }
 
 // fileKey names a file that a test gave contents: path in a git repository's trees at ref
@@ -75,7 +85,17 @@ func (ev Eval) Inputs() []*Node {
 
 // New starts a fake engine whose native platform is platform ("linux/amd64").
 func New(platform string) *Engine {
-	return &Engine{platform: platform, nodes: map[string]*Node{}, files: map[fileKey]string{}, commits: map[string]string{}}
+	return &Engine{platform: platform, nodes: map[string]*Node{}, files: map[fileKey]string{}, commits: map[string]string{},
+		pushed: map[string]string{}, registry: &registry{}, stdout: []stdoutRule{{printsCommitTime, CommitTime}}}
+}
+
+// CommitTime is what `git log --format=%ct` prints in the fake engine, unless a Stdout rule
+// says otherwise: like a resolved git ref's commit, a fixed value.
+const CommitTime = "1767225600\n"
+
+func printsCommitTime(n *Node) bool {
+	args := n.Strings("args")
+	return n.Field == "withExec" && len(args) > 0 && args[0] == "git" && slices.Contains(args, "--format=%ct")
 }
 
 // Connect is dagger.Connect to this engine; the connection lives in memory.
@@ -101,6 +121,30 @@ func (e *Engine) FailPublish(match func(address string) bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.failPush = append(e.failPush, match)
+}
+
+// Stdout makes the stdout of every container matching match answer out ("" otherwise), the
+// way a command that printed it would. The latest matching rule wins.
+func (e *Engine) Stdout(match func(*Node) bool, out string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stdout = append([]stdoutRule{{match, out}}, e.stdout...)
+}
+
+// Written makes the contents of every file for which answer says so what it returns, as a
+// command that wrote it would; other files are looked up as GitFile and HostFile gave them.
+func (e *Engine) Written(answer func(file *Node) (string, bool)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.written = append(e.written, answer)
+}
+
+// SetCommit makes ref (a branch, tag or other name) of the git repository url resolve to
+// commit, as a push there would.
+func (e *Engine) SetCommit(url, ref, commit string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pushed[url+"\x00"+ref] = commit
 }
 
 // GitFile gives the file at path of the trees of the git repository url contents, at ref
@@ -360,16 +404,38 @@ func (e *Engine) answer(ev Eval) (any, error) {
 				return nil, fmt.Errorf("failed to export: failed to push %s: unexpected status from PUT request: 503 Service Unavailable", address)
 			}
 		}
-		return address + "@" + digest(ev.Inputs()), nil
+		d := digest(ev.Inputs())
+		e.record(address, d, ev.Inputs())
+		return address + "@" + d, nil
 	case "export":
 		return ev.Args["path"], nil
-	case "stdout", "stderr", "combinedOutput":
+	case "stdout":
+		for _, r := range e.stdout {
+			if r.match(ev.Node) {
+				return r.out, nil
+			}
+		}
 		return "", nil
+	case "stderr", "combinedOutput":
+		return "", nil
+	case "label":
+		name, _ := ev.Args["name"].(string)
+		return e.label(ev.Node, name)
+	case "imageRef":
+		return e.imageRef(ev.Node)
+	case "digest": // a directory's content: stable per chain, as the real one is per content
+		sum := sha256.Sum256([]byte("directory " + ev.Node.ID))
+		return "sha256:" + hex.EncodeToString(sum[:]), nil
 	case "exitCode":
 		return 0, nil
-	case "commit": // a git ref resolved: a stable fake commit per ref
+	case "commit": // a git ref resolved: a stable fake commit per ref, unless set
 		sum := sha256.Sum256([]byte(ev.Node.ID))
 		commit := hex.EncodeToString(sum[:20])
+		if repo := ev.Node.Parent; repo != nil && repo.Field == "git" {
+			if c, ok := e.pushed[repo.Str("url")+"\x00"+ev.Node.Str("name")]; ok {
+				commit = c
+			}
+		}
 		e.commits[commit] = ev.Node.Str("name")
 		return commit, nil
 	case "contents":
@@ -382,6 +448,11 @@ func (e *Engine) answer(ev Eval) (any, error) {
 // HostFile gave them.
 func (e *Engine) contents(ev Eval) (any, error) {
 	file := ev.Node
+	for _, answer := range e.written {
+		if out, ok := answer(file); ok {
+			return out, nil
+		}
+	}
 	if len(ev.Args) > 0 {
 		return nil, fmt.Errorf("fake engine: contents%s: reading part of a file is not supported", formatArgs(ev.Args))
 	}
@@ -422,10 +493,13 @@ func (e *Engine) fileKey(dir *Node, path string) (fileKey, bool) {
 }
 
 // digest is the fake manifest digest of an image and its platform variants: equal content,
-// equal digest, as in a registry.
+// equal digest, as in a registry. A registry login is no content.
 func digest(nodes []*Node) string {
 	h := sha256.New()
 	for _, n := range nodes {
+		for n.Field == "withRegistryAuth" && n.Parent != nil {
+			n = n.Parent
+		}
 		io.WriteString(h, n.ID+"\n")
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
