@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,47 +21,97 @@ import (
 // confinement runs a process as the restricted settings of Kubernetes and OpenShift run a
 // container of the images: as a user other than root (an arbitrary uid with group 0, or
 // www-data), with the Stud.IP tree read-only (as a read-only root filesystem has it) and owned
-// by root, and only the data volume and a temporary directory writable. It is built with a
-// private mount namespace (unshare -m, as root): the tree is bind-mounted read-only onto
-// itself and the data directory onto the tree's data/; then setpriv drops to the user.
+// by root, and only the data volume and a temporary directory writable. Where the machine
+// allows it (root with CAP_SYS_ADMIN), it is built with a private mount namespace (unshare -m):
+// the tree is bind-mounted read-only onto itself and the data directory onto the tree's data/.
+// Elsewhere (an unprivileged CI container) the tree is read-only to the user by its owner and
+// modes alone, and data/ is a link to the data directory. Then setpriv drops to the user.
 type confinement struct {
 	uid, gid int
-	tree     string // made read-only
-	data     string // mounted at tree/data, writable
+	tree     string // read-only to the user
+	data     string // the tree's data/, writable
 	tmp      string // TMPDIR, writable by anyone, as /tmp is
+	mounts   bool   // in a private mount namespace, with the tree mounted read-only
 }
 
 // arbitraryUID is a uid no account has, as OpenShift assigns them.
 const arbitraryUID = 12345
 
-// newConfinement confines runs on tree as uid:gid with the data directory data. The tree
-// gets an empty data/ to mount it on. It needs root, to mount and to drop to the user.
+var (
+	mountProbe   sync.Once
+	mountsWork   bool
+	mountProblem string
+)
+
+// canMount says whether this machine lets the tests make a private mount namespace with a
+// read-only bind mount; when not, why.
+func canMount(t *testing.T) (bool, string) {
+	mountProbe.Do(func() {
+		dir, err := os.MkdirTemp("", "studip-mount-probe-")
+		if err != nil {
+			mountProblem = err.Error()
+			return
+		}
+		defer os.RemoveAll(dir)
+		out, err := exec.Command(testutil.LookTool(t, "unshare"), "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+			`mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"`, "sh", dir).CombinedOutput()
+		mountsWork = err == nil
+		mountProblem = strings.TrimSpace(fmt.Sprintf("%v: %s", err, out))
+	})
+	return mountsWork, mountProblem
+}
+
+// newConfinement confines runs on tree as uid:gid with the data directory data, which becomes
+// the tree's data/. It needs root, to mount and to drop to the user.
 func newConfinement(t *testing.T, uid, gid int, tree, data string) *confinement {
 	t.Helper()
 	if !runningAsRoot() {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("confining a run: building the confinement (unshare -m, setpriv) needs root; CI runs the tests as root")
+			t.Fatal("confining a run: dropping to another user (setpriv) needs root; CI runs the tests as root")
 		}
-		t.Skip("building the confinement (unshare -m, setpriv) needs root")
+		t.Skip("confining a run: dropping to another user (setpriv) needs root")
 	}
-	for _, tool := range []string{"unshare", "setpriv", "mount"} {
-		testutil.LookTool(t, tool)
-	}
-	mustMkdir(t, filepath.Join(tree, "data"))
-	tmp := tempDir(t, 0o777)
-	if err := os.Chmod(tmp, 0o777|os.ModeSticky); err != nil {
+	testutil.LookTool(t, "setpriv")
+	c := &confinement{uid: uid, gid: gid, tree: tree, data: data, tmp: tempDir(t, 0o777)}
+	if err := os.Chmod(c.tmp, 0o777|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
-	return &confinement{uid: uid, gid: gid, tree: tree, data: data, tmp: tmp}
+	testutil.LookTool(t, "mount")
+	if ok, why := canMount(t); ok {
+		c.mounts = true
+		mustMkdir(t, filepath.Join(tree, "data"))
+	} else {
+		t.Logf("confining a run: no private mount namespace here (%s): the tree is read-only to uid %d by its owner and modes alone", why, uid)
+		link := filepath.Join(tree, "data")
+		if target, err := os.Readlink(link); err != nil || target != data {
+			if err := os.Symlink(data, link); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return c
 }
 
-// confineScript runs in the new mount namespace, as root, before it becomes the user.
+// start starts a server with argv confined, as testutil.StartServer does.
+func (c *confinement) start(t *testing.T, env, argv []string) *testutil.Server {
+	t.Helper()
+	argv = c.wrap(argv)
+	if !filepath.IsAbs(argv[0]) {
+		argv[0] = testutil.LookTool(t, argv[0])
+	}
+	return testutil.StartServer(t, env, argv[0], argv[1:]...)
+}
+
+// confineScript runs as root, in the new mount namespace where there is one, before it
+// becomes the user.
 const confineScript = `set -e
-tree=$1 data=$2 uid=$3 gid=$4
-shift 4
-mount --bind "$tree" "$tree"
-mount -o remount,bind,ro "$tree"
-mount --bind "$data" "$tree/data"
+tree=$1 data=$2 uid=$3 gid=$4 mounts=$5
+shift 5
+if [ "$mounts" = true ]; then
+    mount --bind "$tree" "$tree"
+    mount -o remount,bind,ro "$tree"
+    mount --bind "$data" "$tree/data"
+fi
 # As runc does for a container's user: its stdout and stderr (pipes) become the user's, so that
 # it may open them again as /proc/self/fd/2 or /dev/stderr, as the official images' logs do.
 for fd in 1 2; do
@@ -68,10 +120,13 @@ done
 exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
 `
 
-// wrap is argv run confined.
+// wrap is argv run confined; its first element is a command to look up in PATH.
 func (c *confinement) wrap(argv []string) []string {
-	return append([]string{"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", confineScript, "sh",
-		c.tree, c.data, fmt.Sprint(c.uid), fmt.Sprint(c.gid)}, argv...)
+	confined := append([]string{"/bin/sh", "-c", confineScript, "sh", c.tree, c.data, fmt.Sprint(c.uid), fmt.Sprint(c.gid), fmt.Sprint(c.mounts)}, argv...)
+	if c.mounts {
+		confined = append([]string{"unshare", "--mount", "--propagation", "private", "--"}, confined...)
+	}
+	return confined
 }
 
 // env is what the confined run's environment adds: its temporary directory.
@@ -284,8 +339,7 @@ func TestServersConfined(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, c.env()...)
-			argv := c.wrap([]string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"})
-			testutil.StartServer(t, env, testutil.LookTool(t, argv[0]), argv[1:]...).WaitListening(t, address)
+			c.start(t, env, []string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"}).WaitListening(t, address)
 
 			checkSite(t, uid, false, func(path string) (int, string) {
 				return http.StatusOK, fcgiGet(t, address, filepath.Join(tree, "public", path))

@@ -254,8 +254,7 @@ func startApache(t *testing.T, c *confinement, env []string, conf string) *testu
 	}
 	argv := []string{testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`, envvars, apache, "-f", conf, "-DFOREGROUND"}
 	if c != nil {
-		argv = c.wrap(argv)
-		argv[0] = testutil.LookTool(t, argv[0])
+		return c.start(t, env, argv)
 	}
 	return testutil.StartServer(t, env, argv[0], argv[1:]...)
 }
