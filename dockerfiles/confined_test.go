@@ -419,3 +419,49 @@ func TestEntrypointConfinedTreeWithoutConfig(t *testing.T) {
 	mustContain(t, r.output.String(), fmt.Sprintf("error: writing config/config_local.inc.php: %s/config is not writable by uid %d (a read-only tree?); mount the file there", tree, arbitraryUID))
 	mustNotContain(t, r.output.String(), finalCommandRan)
 }
+
+// TestEntrypointConfinedHTTPPort: for Apache, STUDIP_HTTP_PORT must be a port, and as a user
+// other than root a port that needs root (below the kernel's first unprivileged one) gets a
+// warning that says what to set; the start goes on (some runtimes allow it).
+func TestEntrypointConfinedHTTPPort(t *testing.T) {
+	first := 1024
+	if dt, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		fmt.Sscan(string(dt), &first)
+	}
+	cases := []struct {
+		name, port string
+		warns      bool
+		fails      string
+	}{
+		{name: "80, the default", port: "", warns: first > 80},
+		{name: "8080", port: "8080", warns: first > 8080},
+		{name: "not a number", port: "http", fails: "reading STUDIP_HTTP_PORT: 'http' is not a whole number"},
+		{name: "out of range", port: "70000", fails: "reading STUDIP_HTTP_PORT: 70000 is not a port"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
+			r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, tempDir(t, 0o775)), db, fixtureLog(t), "STUDIP_HTTP_PORT="+c.port)
+			code := r.wait()
+			if c.fails != "" {
+				if code == 0 {
+					t.Errorf("exit code 0")
+				}
+				mustContain(t, r.output.String(), c.fails)
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit code %d", code)
+			}
+			warning := "studip-entrypoint: warning: APACHE CANNOT LISTEN ON PORT"
+			if c.warns {
+				mustContain(t, r.stderr.String(), warning)
+				mustContain(t, r.output.String(), "set STUDIP_HTTP_PORT=8080")
+			} else {
+				mustNotContain(t, r.output.String(), warning)
+			}
+		})
+	}
+}

@@ -81,6 +81,23 @@ check_environment() {
     [ "$(id -u)" != 0 ] || is_root=1
 }
 
+# check_http_port COMMAND: for Apache (the apache image's server), STUDIP_HTTP_PORT must be a
+# port; as a user other than root, Apache cannot bind one below the kernel's first
+# unprivileged port (1024, unless the runtime lowers it, as Docker does): say what to set.
+check_http_port() {
+    local port first
+    [ "${1##*/}" = apache2-foreground ] || return 0
+    port=$(studip_number STUDIP_HTTP_PORT 80)
+    if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+        studip_fail "reading STUDIP_HTTP_PORT: $port is not a port (1 to 65535)"
+    fi
+    [ -z "$is_root" ] || return 0
+    first=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null) || first=1024
+    [ "$port" -lt "$first" ] || return 0
+    alarm warning "APACHE CANNOT LISTEN ON PORT $port" "it runs as uid $(id -u), and ports below $first need root" \
+        "here: set STUDIP_HTTP_PORT=8080 (and send the Service or the published port there)"
+}
+
 # copy_new FROM TO: copies FROM to TO unless TO exists, and never replaces a file: the copy goes
 # through a temporary file and a hard link, since containers that share the tree or the data
 # volume may copy at the same time. Returns 1 when TO was there.
@@ -447,6 +464,7 @@ _main() {
     needs_setup "$1" || exec "$@"
 
     check_environment
+    check_http_port "$1"
     prepare_data_directory
     write_config
     write_client_config
