@@ -23,21 +23,23 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		"Builds the selected targets for their platforms on a Dagger engine. With --export, writes\n"+
 			"one multi-platform OCI tarball per target (`docker load -i FILE` loads the native one).")
 	pf := addPipelineFlags(fs, e)
-	export := fs.String("export", "", "write one OCI tarball per target into this directory")
-	if err := parse(fs, args); err != nil {
+	export := fs.String("export", "", "write one OCI tarball per target into this directory, created if missing")
+	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
-	p, opts, err := pf.load(e, fs)
+	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}
 	steps := pipelines.Steps{}
 	if *export != "" {
+		// Created by runPipelines once the engine answers, so that a command that fails
+		// before building leaves nothing behind.
 		if steps.Export, err = filepath.Abs(*export); err != nil {
 			return usagef("--export: %v", err)
 		}
-		if err := os.MkdirAll(steps.Export, 0o755); err != nil {
-			return usagef("--export: %v", err)
+		if fi, err := os.Stat(steps.Export); err == nil && !fi.IsDir() {
+			return usagef("--export: %s is not a directory", *export)
 		}
 	}
 	results, err := runPipelines(ctx, e, p, opts, steps)
@@ -73,15 +75,30 @@ func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
 	return pf
 }
 
-// load checks the flags and plans the selected targets; it touches no engine.
-func (pf *pipelineFlags) load(e *env, fs *pflag.FlagSet) (*plan.Plan, pipelines.Options, error) {
-	var opts pipelines.Options
+// parse parses a pipeline command's args and checks what needs no file, the mirror first:
+// it may come from the environment, where a mistake is easily overlooked.
+func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := plan.CheckMirror(pf.mirror); err != nil {
+		if fs.Changed("mirror") {
+			return usagef("--mirror: %v", err)
+		}
+		return usagef("STUDIP_IMAGE_MIRROR: %v (or override it with --mirror)", err)
+	}
 	if fs.NArg() > 0 {
-		return nil, opts, usagef("unexpected argument %q", fs.Arg(0))
+		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if pf.jobs < 1 {
-		return nil, opts, usagef("--jobs must be at least 1")
+		return usagef("--jobs must be at least 1")
 	}
+	return nil
+}
+
+// load plans the selected targets; it touches no engine.
+func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
+	var opts pipelines.Options
 	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
 	if err != nil {
 		return nil, opts, err
@@ -140,6 +157,11 @@ func runPipelines(ctx context.Context, e *env, p *plan.Plan, opts pipelines.Opti
 	pl, err := pipelines.New(startCtx, dag, p, opts)
 	if err != nil {
 		return nil, err
+	}
+	if steps.Export != "" {
+		if err := os.MkdirAll(steps.Export, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the export directory: %w", err)
+		}
 	}
 	return pl.Run(ctx, steps)
 }

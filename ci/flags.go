@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,6 +16,7 @@ import (
 
 // planFlags are the flags of every command that works on (part of) the plan.
 type planFlags struct {
+	fs        *pflag.FlagSet
 	file      string
 	versions  []string
 	bases     []string
@@ -23,7 +28,7 @@ func addFileFlag(fs *pflag.FlagSet, file *string) {
 }
 
 func addPlanFlags(fs *pflag.FlagSet) *planFlags {
-	pf := &planFlags{}
+	pf := &planFlags{fs: fs}
 	addFileFlag(fs, &pf.file)
 	fs.StringSliceVar(&pf.versions, "version", nil, "only this minor line (6.0), version (6.0.3), nightly, tests or tests-phpM.m; repeatable")
 	fs.StringSliceVar(&pf.bases, "base", nil, "only this base (apache, fpm-alpine); repeatable")
@@ -32,6 +37,20 @@ func addPlanFlags(fs *pflag.FlagSet) *planFlags {
 }
 
 func (pf *planFlags) filter() (plan.Filter, error) {
+	for _, flag := range []struct {
+		name    string
+		values  []string
+		example string
+	}{
+		{"version", pf.versions, "6.0"},
+		{"base", pf.bases, "apache"},
+		{"platform", pf.platforms, "linux/arm64"},
+	} {
+		// An empty value would otherwise leave the filter empty, which selects everything.
+		if pf.fs.Changed(flag.name) && (len(flag.values) == 0 || slices.ContainsFunc(flag.values, isBlank)) {
+			return plan.Filter{}, usagef("--%s: an empty value selects nothing; name one, e.g. --%s %s, or leave the flag out for all", flag.name, flag.name, flag.example)
+		}
+	}
 	f := plan.Filter{Versions: pf.versions}
 	for _, s := range pf.bases {
 		b, err := versions.ParseBase(s)
@@ -49,6 +68,8 @@ func (pf *planFlags) filter() (plan.Filter, error) {
 	}
 	return f, nil
 }
+
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // load reads the versions file and plans the selected targets.
 func (pf *planFlags) load(e *env, opts plan.Options) (*plan.Plan, error) {
@@ -69,7 +90,29 @@ func (pf *planFlags) load(e *env, opts plan.Options) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.Select(filter)
+	p, err = p.Select(filter)
+	if ferr, ok := errors.AsType[*plan.FilterError](err); ok {
+		return nil, pf.filterUsage(ferr)
+	}
+	return p, err
+}
+
+// filterUsage is a filter that selects nothing, told by the flags that make it.
+func (pf *planFlags) filterUsage(ferr *plan.FilterError) error {
+	if len(ferr.Unmatched) == 0 {
+		var given []string
+		for _, name := range []string{"version", "base", "platform"} {
+			if pf.fs.Changed(name) {
+				given = append(given, "--"+name)
+			}
+		}
+		return usagef("%s together match no target", strings.Join(given, " and "))
+	}
+	lines := make([]string, len(ferr.Unmatched))
+	for i, u := range ferr.Unmatched {
+		lines[i] = fmt.Sprintf("--%s %s %s", u.Field, u.Value, ferr.Explain(u))
+	}
+	return usageError{errors.New(strings.Join(lines, "\n"))}
 }
 
 // sourceDateEpoch is SOURCE_DATE_EPOCH, every image's creation time when set; zero when not,

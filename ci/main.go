@@ -22,6 +22,8 @@ import (
 )
 
 // env is what a command may touch of the outside world, so tests can run commands in process.
+// stdout and stderr must be safe for concurrent writes: the Dagger SDK writes its log to
+// stderr from goroutines of its own (os.Stderr is; tests use testutil.Buffer).
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
@@ -53,12 +55,18 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		usage(e.stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
+		usage(e.stdout)
 		return 0
+	case args[0] == "help" && len(args) == 2: // help COMMAND is COMMAND -h
+		args = []string{args[1], "-h"}
+	case args[0] == "help":
+		fmt.Fprintf(e.stderr, "ci help: want one command, got %q\n", args[1:])
+		return 2
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -81,6 +89,11 @@ func report(w io.Writer, name string, err error) {
 	if verr, ok := errors.AsType[*versions.Error](err); ok {
 		fmt.Fprintln(w, verr)
 		fmt.Fprintf(w, "ci %s: %s has %d problem(s); fix them and rerun\n", name, verr.File, len(verr.Problems))
+		return
+	}
+	if ferr, ok := errors.AsType[*versions.FileError](err); ok {
+		fmt.Fprintln(w, ferr)
+		fmt.Fprintf(w, "ci %s: name the versions file with --file (default: versions.yaml in the current directory)\n", name)
 		return
 	}
 	fmt.Fprintf(w, "ci %s: %v\n", name, err)
@@ -108,7 +121,7 @@ func exitCode(err error) int {
 		return 0
 	case errors.As(err, new(usageError)),
 		errors.As(err, new(*versions.Error)),
-		errors.As(err, new(*plan.FilterError)),
+		errors.As(err, new(*versions.FileError)),
 		errors.As(err, new(*plan.TagError)):
 		return 2
 	}
@@ -116,13 +129,13 @@ func exitCode(err error) int {
 }
 
 // newFlags makes a command's flag set; its errors are usage errors and -h prints the
-// command's usage line and flags.
+// command's usage line and flags to stdout.
 func newFlags(e *env, name, args, about string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ci "+name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: go run ./ci %s %s\n\n%s\n\nflags:\n%s", name, args, about, fs.FlagUsages())
+		fmt.Fprintf(e.stdout, "usage: go run ./ci %s %s\n\n%s\n\nflags:\n%s", name, args, about, fs.FlagUsages())
 	}
 	return fs
 }

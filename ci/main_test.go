@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ var today = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 // environment variables and no others, on the day today.
 func runCI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
+	var out, errOut testutil.Buffer
 	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return today }}
 	code = run(context.Background(), args, e)
 	return code, out.String(), errOut.String()
@@ -31,38 +33,98 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestUsage(t *testing.T) {
+	const fixture = "testdata/versions.yaml"
+	known := "(known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.4, tests-php8.3, tests-php8.2, tests-php8.1, tests-php7.4)"
 	tests := []struct {
 		name     string
+		vars     map[string]string
 		args     []string
 		wantCode int
-		wantErr  string
+		wantOut  string // in stdout; stderr must then be empty
+		wantErr  string // in stderr; stdout must then be empty
 	}{
 		{name: "no command", args: nil, wantCode: 2, wantErr: "usage: go run ./ci <command>"},
-		{name: "help", args: []string{"-h"}, wantCode: 0, wantErr: "  plan     print the targets and their tags"},
+		{name: "-h", args: []string{"-h"}, wantOut: "  plan     print the targets and their tags"},
+		{name: "--help", args: []string{"--help"}, wantOut: "  plan     print the targets and their tags"},
+		{name: "help", args: []string{"help"}, wantOut: "  plan     print the targets and their tags"},
+		{name: "help for a command", args: []string{"help", "plan"}, wantOut: "usage: go run ./ci plan [--file F]"},
+		{name: "help for an unknown command", args: []string{"help", "deploy"}, wantCode: 2, wantErr: `ci: unknown command "deploy"`},
+		{name: "help for two commands", args: []string{"help", "plan", "check"}, wantCode: 2, wantErr: `ci help: want one command, got ["plan" "check"]`},
 		{name: "unknown command", args: []string{"deploy"}, wantCode: 2, wantErr: `ci: unknown command "deploy"`},
-		{name: "command help", args: []string{"plan", "-h"}, wantCode: 0, wantErr: "--json"},
+		{name: "command -h", args: []string{"plan", "-h"}, wantOut: "--json"},
+		{name: "command --help", args: []string{"build", "--help"}, wantOut: "--export"},
 		{name: "unknown flag", args: []string{"plan", "--jsn"}, wantCode: 2, wantErr: "ci plan: unknown flag: --jsn"},
 		{name: "stray argument", args: []string{"check", "extra"}, wantCode: 2, wantErr: `ci check: unexpected argument "extra"`},
-		{name: "bad base", args: []string{"plan", "-f", "testdata/versions.yaml", "--base", "nginx"}, wantCode: 2,
+		{name: "bad base", args: []string{"plan", "-f", fixture, "--base", "nginx"}, wantCode: 2,
 			wantErr: `ci plan: --base: unknown base "nginx" (known: apache, fpm-alpine)`},
-		{name: "bad platform", args: []string{"plan", "-f", "testdata/versions.yaml", "--platform", "arm64"}, wantCode: 2,
+		{name: "bad platform", args: []string{"plan", "-f", fixture, "--platform", "arm64"}, wantCode: 2,
 			wantErr: `ci plan: --platform: platform "arm64" is not os/arch[/variant], e.g. linux/amd64`},
-		{name: "filter matching nothing", args: []string{"plan", "-f", "testdata/versions.yaml", "--version", "5.3"}, wantCode: 2,
-			wantErr: "ci plan: --version 5.3 matches no target (known: nightly, 6.1.0-beta.1, 6.0, 5.5, 5.4, tests, tests-php8.4, tests-php8.3, tests-php8.2, tests-php8.1, tests-php7.4)"},
-		{name: "missing file", args: []string{"plan", "-f", "testdata/nope.yaml"}, wantCode: 1,
-			wantErr: "ci plan: reading versions file: open testdata/nope.yaml: no such file or directory"},
-		{name: "bad SOURCE_DATE_EPOCH", args: []string{"plan", "-f", "testdata/versions.yaml"}, wantCode: 2,
+		{name: "empty version", args: []string{"plan", "-f", fixture, "--version", ""}, wantCode: 2,
+			wantErr: "ci plan: --version: an empty value selects nothing; name one, e.g. --version 6.0, or leave the flag out for all"},
+		{name: "empty version in a list", args: []string{"plan", "-f", fixture, "--version", "6.0,"}, wantCode: 2,
+			wantErr: "ci plan: --version: an empty value selects nothing"},
+		{name: "empty base", args: []string{"gitlab", "-f", fixture, "--base="}, wantCode: 2,
+			wantErr: "ci gitlab: --base: an empty value selects nothing; name one, e.g. --base apache"},
+		{name: "blank platform", args: []string{"plan", "-f", fixture, "--platform", " "}, wantCode: 2,
+			wantErr: "ci plan: --platform: an empty value selects nothing"},
+		{name: "version matching nothing", args: []string{"plan", "-f", fixture, "--version", "5.3"}, wantCode: 2,
+			wantErr: "ci plan: --version 5.3 matches no target " + known},
+		{name: "filters matching nothing together", args: []string{"plan", "-f", fixture, "--version", "6.1", "--base", "fpm-alpine"}, wantCode: 2,
+			wantErr: "ci plan: --version and --base together match no target"},
+		{name: "bad SOURCE_DATE_EPOCH", vars: map[string]string{"SOURCE_DATE_EPOCH": "soon"}, args: []string{"plan", "-f", fixture}, wantCode: 2,
 			wantErr: `SOURCE_DATE_EPOCH="soon" is not a number of seconds since 1970`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vars := map[string]string{}
-			if tt.name == "bad SOURCE_DATE_EPOCH" {
-				vars["SOURCE_DATE_EPOCH"] = "soon"
+			code, stdout, stderr := runCI(t, tt.vars, tt.args...)
+			out, want, other := stdout, tt.wantOut, stderr
+			if tt.wantErr != "" {
+				out, want, other = stderr, tt.wantErr, stdout
 			}
-			code, _, stderr := runCI(t, vars, tt.args...)
-			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tt.wantCode, tt.wantErr)
+			if code != tt.wantCode || !strings.Contains(out, want) || other != "" {
+				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit %d and %q, and nothing on the other stream", code, stdout, stderr, tt.wantCode, want)
+			}
+		})
+	}
+}
+
+// A --file that is no versions file is bad input (exit 2), told as FILE: what is wrong,
+// then what to do.
+func TestCheckFile(t *testing.T) {
+	dir := t.TempDir()
+	large := filepath.Join(dir, "large.yaml")
+	if err := os.WriteFile(large, bytes.Repeat([]byte("# not a versions file\n"), 50_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := filepath.Join(dir, "long.yaml")
+	content := "repository: docker.io/studip/studip\nsource: https://gitlab.studip.de/studip/studip.git\n" +
+		"platforms: [linux/amd64]\nbases: [apache]\nversions:\n" + strings.Repeat("  - {version: 1.0.0}\n", 1001)
+	if err := os.WriteFile(long, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		file string
+		want []string // the lines of stderr
+	}{
+		{name: "missing", file: "testdata/nope.yaml", want: []string{
+			"testdata/nope.yaml: no such file or directory",
+			"ci check: name the versions file with --file (default: versions.yaml in the current directory)"}},
+		{name: "a directory", file: "testdata", want: []string{
+			"testdata: is a directory, not a versions file",
+			"ci check: name the versions file with --file (default: versions.yaml in the current directory)"}},
+		{name: "larger than 1 MiB", file: large, want: []string{
+			large + ": the file is larger than 1024 KiB, the most a versions file may be; is it the right file?",
+			"ci check: " + large + " has 1 problem(s); fix them and rerun"}},
+		{name: "more than 1000 entries", file: long, want: []string{
+			long + ":6: versions lists 1001 entries, more than the 1000 a versions file may hold; is it the right file?",
+			"ci check: " + long + " has 1 problem(s); fix them and rerun"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCI(t, nil, "check", "--file", tt.file)
+			if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); code != 2 || stdout != "" || !slices.Equal(got, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 2 and:\n%s", code, stdout, stderr, strings.Join(tt.want, "\n"))
 			}
 		})
 	}

@@ -26,7 +26,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	stageTo := fs.String("stage", "", "push each platform's images to this staging repository by build ID, nothing to the release repository")
 	assembleFrom := fs.String("from-stage", "", "build nothing: push the images staged in this repository as the targets' indexes")
 	fs.MarkHidden("source")
-	if err := parse(fs, args); err != nil {
+	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
 	if *stageTo != "" && *assembleFrom != "" {
@@ -57,7 +57,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if !pub.DryRun && pub.StageTo == nil && !pub.Sign.Enabled() {
 		fmt.Fprintln(e.stderr, "warning: publishing unsigned and without SBOM attestations: neither COSIGN_PRIVATE_KEY nor SIGSTORE_ID_TOKEN is set")
 	}
-	p, opts, err := pf.load(e, fs)
+	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}

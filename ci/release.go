@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gitlab.studip.de/studip/docker/plan"
 	"gitlab.studip.de/studip/docker/versions"
@@ -34,9 +35,9 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	data, err := os.ReadFile(file)
+	data, err := versions.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("reading versions file: %w", err)
+		return err
 	}
 	// The file as it is must be valid (its problems are reported at its own lines) and
 	// plan; whatever fails after this is the edit's fault.
@@ -58,7 +59,7 @@ func runRelease(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", file, err)}
+		return releaseUsage(file, err)
 	}
 	newPlan, err := plan.New(rel.File, plan.Options{})
 	if err != nil {
@@ -66,6 +67,9 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	}
 	for _, n := range rel.Notes {
 		fmt.Fprintf(e.stdout, "%s: %s\n", file, n)
+	}
+	if len(rel.Inferred) > 0 {
+		fmt.Fprintf(e.stdout, "%s: pass --%s to choose otherwise\n", file, strings.Join(rel.Inferred, " or --"))
 	}
 	if bytes.Equal(rel.Data, data) {
 		return nil
@@ -88,6 +92,22 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Wrote %s. Next: review `go run ./ci plan`, commit, open a merge request; once merged,\n"+
 		"tag this project v%s or trigger a pipeline with STUDIP_VERSION=%s.\n", file, v, v)
 	return nil
+}
+
+// releaseUsage is an edit of file that failed, with the flags that would make it work.
+func releaseUsage(file string, err error) error {
+	rerr, ok := errors.AsType[*versions.ReleaseError](err)
+	switch {
+	case !ok:
+		return usageError{fmt.Errorf("%s: %w", file, err)}
+	case rerr.Problem == versions.BadPHP:
+		return usagef("--php %q is not a PHP minor version, e.g. --php 8.3", rerr.Value)
+	case rerr.Problem == versions.BadNode:
+		return usagef("--node %q is not a Node major version, e.g. --node 22", rerr.Value)
+	case rerr.Problem == versions.LowerVersion:
+		return usagef("%s: %v; pass --force to go back", file, rerr)
+	}
+	return usagef("%s: %v; pass --php and --node", file, rerr)
 }
 
 // tagChanges lists, in plan order, the tags that move to another target, then the new tags,

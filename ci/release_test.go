@@ -34,7 +34,12 @@ func TestRelease(t *testing.T) {
 			wantErr: "versions.yaml:2: unknown key \"repo\""},
 		{name: "version with v", args: []string{"v6.0.4"}, wantCode: 2, wantErr: `ci release: version "v6.0.4" must not start with v (write 6.0.4)`},
 		{name: "no version", args: nil, wantCode: 2, wantErr: "ci release: want one version X.Y.Z, got 0 arguments"},
-		{name: "bad php", args: []string{"6.0.4", "--php", "8"}, wantCode: 2, wantErr: `--php "8" is not a PHP minor version`},
+		{name: "bad php", args: []string{"6.0.4", "--php", "8"}, wantCode: 2, wantErr: `ci release: --php "8" is not a PHP minor version, e.g. --php 8.3`},
+		{name: "bad node", args: []string{"6.0.4", "--node", "v22"}, wantCode: 2, wantErr: `ci release: --node "v22" is not a Node major version, e.g. --node 22`},
+		{name: "new lowest line", args: []string{"4.0.0"}, wantCode: 2,
+			wantErr: "ci release: versions.yaml: 4.0.0 starts a new minor line and no lower line is there to take php and node from; pass --php and --node"},
+		{name: "missing file", args: []string{"6.0.4", "--file", "nope.yaml"}, wantCode: 2,
+			wantErr: "nope.yaml: no such file or directory\nci release: name the versions file with --file"},
 	}
 	fixture, err := os.ReadFile("testdata/release-versions.yaml")
 	if err != nil {

@@ -21,11 +21,11 @@ func TestTestLocalSource(t *testing.T) {
 	if !strings.Contains(stdout, "passed 6.0.3 apache (built for linux/amd64, linux/arm64)\n") {
 		t.Errorf("stdout does not report the smoke test:\n%s", stdout)
 	}
-	if n := len(engine.Evaluated("commit")); n != 0 {
-		t.Errorf("resolved %d git refs, want none: the checkout replaces the ref", n)
+	if refs := engine.Resolved(); len(refs) != 0 {
+		t.Errorf("resolved %d git refs, want none: the checkout replaces the ref", len(refs))
 	}
 	read := 0
-	for _, n := range reached(engine) {
+	for _, n := range engine.Reached() {
 		if n.Field == "directory" && n.Parent != nil && n.Parent.Field == "host" && n.Str("path") == checkout {
 			read++
 		}
@@ -34,7 +34,7 @@ func TestTestLocalSource(t *testing.T) {
 		t.Errorf("the checkout is read %d times, want once", read)
 	}
 	// The checkout's own package.json chose the asset command.
-	if runs := execs(reached(engine), "npm", "run", "build", "--", "--mode=production"); len(runs) != 1 {
+	if runs := engine.Runs("npm", "run", "build", "--", "--mode=production"); len(runs) != 1 {
 		t.Errorf("the checkout's assets are built %d times with npm run build, want once", len(runs))
 	}
 }

@@ -14,10 +14,10 @@ func runTest(ctx context.Context, e *env, args []string) error {
 			"start page (apache) or answer php-fpm's ping (fpm-alpine); a test image must have its\n"+
 			"tools and PHP extensions. With --source, the image holds a local Stud.IP checkout.")
 	pf := addPipelineFlags(fs, e)
-	if err := parse(fs, args); err != nil {
+	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
-	p, opts, err := pf.load(e, fs)
+	p, opts, err := pf.load(e)
 	if err != nil {
 		return err
 	}

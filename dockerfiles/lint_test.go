@@ -19,7 +19,16 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-var dockerfiles = []string{"apache/Dockerfile", "fpm-alpine/Dockerfile"}
+var dockerfiles = []string{"apache/Dockerfile", "fpm-alpine/Dockerfile", "tests/Dockerfile"}
+
+// defaultStage is the last stage of a Dockerfile, the one a build without a target makes:
+// the runtime, or the test image.
+func defaultStage(name string) string {
+	if path.Dir(name) == "tests" {
+		return "tests"
+	}
+	return "runtime"
+}
 
 // TestDockerfiles runs buildkit's own linter (the rules of docker build --check, for every
 // stage) and the project's rules on every Dockerfile, and fails on any finding.
@@ -28,7 +37,7 @@ func TestDockerfiles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dt := readFile(t, name)
-			for _, problem := range append(buildkitLint(t, name, dt), projectRules(t, dt)...) {
+			for _, problem := range append(buildkitLint(t, name, dt), projectRules(t, dt, defaultStage(name))...) {
 				t.Errorf("%s: %s", name, problem)
 			}
 		})
@@ -53,7 +62,7 @@ func TestDockerfileChecksFindProblems(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dt := []byte(c.dockerfile)
-			problems := append(buildkitLint(t, "Dockerfile", dt), projectRules(t, dt)...)
+			problems := append(buildkitLint(t, "Dockerfile", dt), projectRules(t, dt, "runtime")...)
 			if !strings.Contains(strings.Join(problems, "\n"), c.want) {
 				t.Errorf("problems %q do not mention %q", problems, c.want)
 			}
@@ -106,8 +115,8 @@ var (
 
 // projectRules checks this project's rules: base images only through build arguments with
 // defaults, package lists sorted, package caches removed in the layer that filled them,
-// nothing of Stud.IP copied in, and the runtime as the last (default) stage.
-func projectRules(t *testing.T, dt []byte) []string {
+// nothing of Stud.IP copied in, and the stage named last (the default stage, wantLast).
+func projectRules(t *testing.T, dt []byte, wantLast string) []string {
 	t.Helper()
 	stages := parseStages(t, dt)
 	var problems []string
@@ -121,8 +130,8 @@ func projectRules(t *testing.T, dt []byte) []string {
 			problems = append(problems, commandProblems(cmd, sourceOf(dt, cmd))...)
 		}
 	}
-	if last := stages[len(stages)-1]; last.Name != "runtime" {
-		problems = append(problems, fmt.Sprintf("the last (default) stage is %q, not runtime", last.Name))
+	if last := stages[len(stages)-1]; last.Name != wantLast {
+		problems = append(problems, fmt.Sprintf("the last (default) stage is %q, not %s", last.Name, wantLast))
 	}
 	return problems
 }
@@ -230,7 +239,7 @@ func commandProblems(cmd instructions.Command, script string) []string {
 		problems = append(problems, unsortedLists(script)...)
 	case *instructions.CopyCommand:
 		for _, src := range c.SourcePaths {
-			if c.From == "" && !slices.ContainsFunc([]string{"common/", "apache/", "fpm-alpine/"}, func(dir string) bool { return strings.HasPrefix(src, dir) }) {
+			if c.From == "" && !slices.ContainsFunc([]string{"common/", "apache/", "fpm-alpine/", "tests/"}, func(dir string) bool { return strings.HasPrefix(src, dir) }) {
 				problems = append(problems, fmt.Sprintf("%s copies %s: only this project's files belong here, Stud.IP comes later", c.String(), src))
 			}
 		}
@@ -271,7 +280,7 @@ func readFile(t *testing.T, name string) []byte {
 // adds the tree, and the data directory the web server's, writable by group 0; the apache
 // image listens on STUDIP_HTTP_PORT (80 by default) through its ports.conf.
 func TestDockerfileRuntimeForAnyUser(t *testing.T) {
-	for _, name := range dockerfiles {
+	for _, name := range runtimeDockerfiles {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			stages := parseStages(t, readFile(t, name))

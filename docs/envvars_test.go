@@ -21,7 +21,9 @@ var envSources = []string{"common/*", "common/php/*.ini", "apache/*.conf", "apac
 // notRunInImage are files of common/ that run outside the images, so what they read is not
 // the images' configuration.
 var notRunInImage = map[string]string{
-	"common/build-php-extensions.sh": "runs at build time, bind-mounted into the Dockerfiles' RUN",
+	"common/build-locales.sh":         "runs at build time, bind-mounted into the Dockerfiles' RUN",
+	"common/build-php-extensions.sh":  "runs at build time, bind-mounted into the Dockerfiles' RUN",
+	"common/debian-php-extensions.sh": "runs at build time, bind-mounted into the Dockerfiles' RUN",
 }
 
 // setElsewhere are upper-case names the files read that no one configures: the system or a

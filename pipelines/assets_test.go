@@ -1,7 +1,6 @@
 package pipelines_test
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -48,34 +47,9 @@ const (
 func runTargets(t *testing.T, src string, filter plan.Filter, opts pipelines.Options, steps pipelines.Steps,
 	prepare func(*daggertest.Engine, *versions.File)) (*daggertest.Engine, []pipelines.Result) {
 	t.Helper()
-	f, err := versions.Parse(strings.NewReader(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.New(f, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err = p.Select(filter); err != nil {
-		t.Fatal(err)
-	}
 	engine := daggertest.New("linux/amd64")
-	prepare(engine, f)
-	ctx := context.Background()
-	dag, err := engine.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Dockerfiles = "/repo/dockerfiles"
-	pl, err := pipelines.New(ctx, dag, p, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := pl.Run(ctx, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return engine, results
+	prepare(engine, parse(t, src))
+	return engine, execute(t, engine, planOf(t, src, filter), opts, steps)
 }
 
 // npmRuns are the npm commands of the asset stages behind the images built, each stage

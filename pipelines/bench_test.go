@@ -20,7 +20,7 @@ func BenchmarkNightly(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := planOf(b, string(src), plan.Options{})
+	p := planWith(b, string(src), plan.Options{})
 	nights := []struct {
 		name   string
 		before func(engine *daggertest.Engine) // what changed since the first publish; nil: a first night

@@ -1,7 +1,6 @@
 package pipelines_test
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"gitlab.studip.de/studip/docker/internal/daggertest"
 	"gitlab.studip.de/studip/docker/pipelines"
 	"gitlab.studip.de/studip/docker/plan"
-	"gitlab.studip.de/studip/docker/versions"
 )
 
 const twoPlatforms = `
@@ -116,20 +114,6 @@ func buildArgs(n *daggertest.Node) []string {
 
 var sourceDateEpoch = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
-// planOf plans the versions file src with opts.
-func planOf(t testing.TB, src string, opts plan.Options) *plan.Plan {
-	t.Helper()
-	f, err := versions.Parse(strings.NewReader(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.New(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // runOn runs the targets of p that filter selects through a pipeline on engine, applying
 // steps, and returns the results.
 func runOn(t testing.TB, engine *daggertest.Engine, p *plan.Plan, filter plan.Filter, steps pipelines.Steps) []pipelines.Result {
@@ -139,27 +123,14 @@ func runOn(t testing.TB, engine *daggertest.Engine, p *plan.Plan, filter plan.Fi
 		t.Fatal(err)
 	}
 	engine.GitFile(p.Targets[0].Source.URL, "", "package.json", webpackPackageJSON)
-	ctx := context.Background()
-	dag, err := engine.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl, err := pipelines.New(ctx, dag, p, pipelines.Options{Dockerfiles: "/repo/dockerfiles", Jobs: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := pl.Run(ctx, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return results
+	return execute(t, engine, p, pipelines.Options{Jobs: 4}, steps)
 }
 
 // runPlanWith is runPlan with plan options.
 func runPlanWith(t *testing.T, src string, filter plan.Filter, opts plan.Options, steps pipelines.Steps) *daggertest.Engine {
 	t.Helper()
 	engine := daggertest.New("linux/amd64")
-	for _, r := range runOn(t, engine, planOf(t, src, opts), filter, steps) {
+	for _, r := range runOn(t, engine, planWith(t, src, opts), filter, steps) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}

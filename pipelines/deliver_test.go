@@ -54,7 +54,7 @@ func cosignRuns(engine *daggertest.Engine) map[string][]*daggertest.Node {
 // syft made of the pushed platform image, to that platform's manifest; cosign has the key
 // and its password as secrets only, and the plaintexts go to the engine once each.
 func TestPublishSignsAndAttestsEveryPush(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := daggertest.New("linux/amd64")
 	syftReports(engine)
 	steps := pipelines.Steps{Publish: &pipelines.Publish{Username: "bot", Password: "pw",
@@ -165,7 +165,7 @@ func checkSecrets(t *testing.T, engine *daggertest.Engine, plaintexts ...string)
 // Keyless signing: cosign gets the identity token as a secret and no key.
 func TestPublishSignsKeylessWithAnIdentityToken(t *testing.T) {
 	const token = "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl"
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := daggertest.New("linux/amd64")
 	syftReports(engine)
 	steps := pipelines.Steps{Publish: &pipelines.Publish{Username: "bot", Password: "pw", Sign: pipelines.Signing{IDToken: token}}}
@@ -195,7 +195,7 @@ func TestPublishSignsKeylessWithAnIdentityToken(t *testing.T) {
 
 // Without signing nothing is signed or attested (ci says so once).
 func TestPublishUnsignedRunsNoCosign(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := daggertest.New("linux/amd64")
 	for _, r := range runOn(t, engine, p, plan.Filter{Versions: []string{"6.0"}}, publishAll) {
 		if r.Err != nil {

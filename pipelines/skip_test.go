@@ -95,7 +95,7 @@ func builtOnly(p *plan.Plan, rebuilt func(plan.Target) bool) map[string]pipeline
 }
 
 func TestPublishOfUnchangedTargetsDoesNothing(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	results, evals := rerun(t, engine, p, publishAll)
 	if got, want := statuses(results), builtOnly(p, func(plan.Target) bool { return false }); !maps.Equal(got, want) {
@@ -112,7 +112,7 @@ func TestPublishOfUnchangedTargetsDoesNothing(t *testing.T) {
 }
 
 func TestPublishRebuildsWhatABaseDigestChanged(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	for _, pl := range []string{"linux/amd64", "linux/arm64"} { // php:8.2-apache got a security fix
 		engine.SetImage("php:8.2-apache", pl, daggertest.Image{Digest: "sha256:" + strings.Repeat("82", 32)})
@@ -137,7 +137,7 @@ func TestPublishRebuildsWhatABaseDigestChanged(t *testing.T) {
 }
 
 func TestPublishRebuildsTheVersionWhoseCommitChanged(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	engine.SetCommit("https://git.example/studip/studip.git", "main", strings.Repeat("c", 40))
 	results, _ := rerun(t, engine, p, publishAll)
@@ -148,7 +148,7 @@ func TestPublishRebuildsTheVersionWhoseCommitChanged(t *testing.T) {
 }
 
 func TestPublishRebuildForcesABuild(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	rebuild := pipelines.Steps{Publish: &pipelines.Publish{Username: "bot", Password: "pw", Rebuild: true}}
 	results, evals := rerun(t, engine, p, rebuild)
@@ -162,7 +162,7 @@ func TestPublishRebuildForcesABuild(t *testing.T) {
 
 // A registry that cannot be read (no such tag, no access) means build.
 func TestPublishBuildsWhatItCannotRead(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := published(t, p)
 	engine.SetUnreadable("registry.example/studip/studip:5.5.8-fpm-alpine")
 	results, _ := rerun(t, engine, p, publishAll)
@@ -175,7 +175,7 @@ func TestPublishBuildsWhatItCannotRead(t *testing.T) {
 // An unchanged target whose floating tag points elsewhere gets it back, copied from the
 // index its fixed tag holds, without a build; a dry run only says so.
 func TestPublishMovesAFloatingTagOfAnUnchangedTarget(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	for _, dryRun := range []bool{true, false} {
 		engine := published(t, p)
 		latest := "registry.example/studip/studip:latest"

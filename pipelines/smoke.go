@@ -30,17 +30,61 @@ var extensions = []string{
 // coverageDriver is what a test image adds to the extensions.
 const coverageDriver = "pcov"
 
+// locales are the system locales of the languages Stud.IP ships a catalog for, as it asks
+// for them (lib/language.inc.php: setlocale(LC_ALL, '<lang>.UTF-8')): without them its
+// English UI shows German. dockerfiles/common/build-locales.sh provides them.
+var locales = []string{"de_DE.UTF-8", "en_GB.UTF-8"}
+
+// ciTool is a command that Stud.IP's own CI jobs run in a test image (its .gitlab-ci.yml,
+// Makefile and .gitlab/scripts), as the smoke test calls it, and where
+// dockerfiles/tests/Dockerfile gets it: a Debian package it installs, or a path it copies
+// from another stage.
+type ciTool struct{ command, from string }
+
+// ciTools is the one list of the tools a test image must have.
+var ciTools = []ciTool{
+	{"composer --version", "/usr/local/bin/composer"}, // make composer-dev, composer install
+	{"curl --version", "curl"},                        // downloads in jobs and scripts
+	{"git --version", "git"},                          // changed-file detection
+	{"make --version", "make"},                        // make composer-dev, make build clean-npm
+	{"mysql --version", "mariadb-client"},             // .gitlab/scripts/install_db.sh
+	{"node --version", "/usr/local/bin/node"},         // npm ci, npm run build
+	{"npm --version", "/usr/local/lib/node_modules"},  // npm ci, npx eslint, npx jest
+	{"tar --version", "tar"},                          // the release's .tar.gz
+	{"unzip -v", "unzip"},                             // composer's downloads
+	{"zip -v", "zip"},                                 // the release's .zip
+}
+
 // The throwaway database of a smoke test.
 const (
 	smokeDatabase = "studip"
 	smokeUser     = "studip"
 	smokePassword = "smoke-test" // not a secret: the database lives only for the test
 	smokeDBHost   = "db"
-	smokeAppHost  = "studip"
-	// A first start installs the database and the demo data before the web server or
-	// php-fpm starts, which takes minutes on a slow runner.
-	smokeWaitSeconds = 600
 )
+
+// How long the smoke test waits for the server (pipelines/smoke/serve.sh). The entrypoint
+// installs the database and the demo data before it starts the web server or php-fpm, so
+// no answer at all means "still installing": that may take minutes on a slow runner, and
+// gets as long as the images' HEALTHCHECK start period (10 minutes), the time an
+// orchestrator grants a first start too. Once the server answers, the install is over and
+// only its warm-up is left (opcache compiling the first page): an image whose server still
+// answers "not ready" (a 5xx) a minute later is broken, and fails then with the answer and
+// the end of its log, instead of after the whole start period.
+const (
+	smokeInstallSeconds = 600
+	smokeBrokenSeconds  = 60
+)
+
+// serverCommands are the images' ENTRYPOINT and CMD by base (docs/image-contract.md), which
+// the smoke test runs itself.
+var serverCommands = map[versions.Base][]string{
+	versions.Apache:    {"docker-entrypoint.sh", "apache2-foreground"},
+	versions.FPMAlpine: {"docker-entrypoint.sh", "php-fpm"},
+}
+
+// A port for `php -S` in a test image's throwaway container, where nothing else listens.
+const smokePHPServerPort = 8000
 
 // smokeDBArgs are the MariaDB server options of the smoke test, as the examples run it: the
 // mariadb image's entrypoint passes options to mariadbd. Stud.IP refuses a strict sql_mode
@@ -71,45 +115,42 @@ func (p *Pipeline) smokeTest(ctx context.Context, t plan.Target) error {
 	return nil
 }
 
-// checks are t's smoke tests of img, by kind of image and base (docs/image-contract.md).
+// checks are t's smoke tests of img, by kind of image and base (docs/image-contract.md),
+// each in a throwaway container of img with the smoke scripts in /smoke.
 func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	probe := img.WithDirectory("/smoke", p.smokeScripts())
-	wait := strconv.Itoa(smokeWaitSeconds)
-	if t.Source == nil { // a test image: what Stud.IP's CI jobs need, in one exec
-		return []check{{"tools", probe.WithExec(slices.Concat([]string{"sh", "/smoke/test-image.sh"}, extensions, []string{coverageDriver}))}}
+	localesCheck := check{"locales", probe.WithExec(slices.Concat([]string{"php", "/smoke/locales.php"}, locales))}
+	if t.Source == nil { // a test image: what Stud.IP's CI jobs need
+		tools := []string{"sh", "/smoke/test-image.sh", strconv.Itoa(smokePHPServerPort)}
+		for _, tool := range ciTools {
+			tools = append(tools, tool.command)
+		}
+		return []check{
+			{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions, []string{coverageDriver}))},
+			{"the tools of Stud.IP's CI, php -S", probe.WithExec(tools)},
+			localesCheck,
+		}
 	}
-	phpModules := check{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions))}
-	// The image's own studip-healthcheck against the service (the image with its entrypoint
-	// and default command), from a container of the image, until it passes; then, given a
-	// page URL, that the page is Stud.IP's. One exec, so that the service starts once.
-	healthy := func(port int, pageURL ...string) *dagger.Container {
-		return probe.
-			WithServiceBinding(smokeAppHost, p.serve(t, img, port)).
-			WithExec(slices.Concat([]string{"sh", "/smoke/wait-healthy.sh", wait, smokeAppHost}, pageURL))
+	var checks []check
+	if t.Base == versions.FPMAlpine {
+		checks = append(checks, check{"php-fpm -t", img.WithExec([]string{"php-fpm", "-t"})})
 	}
+	checks = append(checks,
+		check{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions))},
+		localesCheck,
+		check{"composer check-platform-reqs", p.platformReqs(t, probe)},
+	)
 	switch t.Base {
 	case versions.Apache:
-		return []check{
-			phpModules,
-			// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
-			{"studip-healthcheck, GET / a Stud.IP page", healthy(httpPort, "http://"+smokeAppHost+"/")},
-		}
+		// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
+		return append(checks, check{"the server: studip-healthcheck, GET / a Stud.IP page",
+			p.serve(t, probe, "http://127.0.0.1/", serverCommands[t.Base]...)})
 	case versions.FPMAlpine:
-		return []check{
-			{"php-fpm -t", img.WithExec([]string{"php-fpm", "-t"})},
-			phpModules,
-			// studip-healthcheck: FastCGI /ping answers pong.
-			{"studip-healthcheck", healthy(fpmPort)},
-		}
+		// studip-healthcheck: FastCGI /ping answers pong.
+		return append(checks, check{"the server: studip-healthcheck", p.serve(t, probe, "", serverCommands[t.Base]...)})
 	}
 	panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
 }
-
-// Where the bases serve (docs/image-contract.md): Apache HTTP, php-fpm FastCGI.
-const (
-	httpPort = 80
-	fpmPort  = 9000
-)
 
 // smokeScripts is the smoke folder as a directory to add to an image.
 func (p *Pipeline) smokeScripts() *dagger.Directory {
@@ -122,9 +163,24 @@ func (p *Pipeline) smokeScripts() *dagger.Directory {
 	return dir
 }
 
-// serve runs img as a service on port with its entrypoint and default command, next to a
-// fresh MariaDB (with smokeDBArgs), installing the demo data.
-func (p *Pipeline) serve(t plan.Target, img *dagger.Container, port int) *dagger.Service {
+// platformReqs checks, with composer from t's composer image (a phar: any platform's will
+// do), that the PHP of the probe has every extension the tree's composer.lock asks for: the
+// composer stage could not check them (it runs with --ignore-platform-req=ext-*).
+func (p *Pipeline) platformReqs(t plan.Target, probe *dagger.Container) *dagger.Container {
+	composer := p.native(t.Source.ComposerImage).File("/usr/bin/composer")
+	return probe.
+		WithFile("/usr/local/bin/composer", composer, dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithExec([]string{"sh", "/smoke/platform-reqs.sh", studipRoot})
+}
+
+// serve runs server (the image's entrypoint and default command, docs/image-contract.md)
+// in probe, next to a fresh MariaDB (with smokeDBArgs) and with the demo data, and checks it
+// with serve.sh: the image's studip-healthcheck and, given a page URL, that the page is
+// Stud.IP's. The server runs inside the check's own container rather than as a Dagger
+// service, which the engine would start only once the image's HEALTHCHECK passed (after
+// up to its 10-minute start period): so a server that stops or answers only errors fails
+// the check within smokeBrokenSeconds, with its answer and log.
+func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, pageURL string, server ...string) *dagger.Container {
 	db := p.native(p.plan.Images.MariaDB()).
 		WithEnvVariable("MARIADB_DATABASE", smokeDatabase).
 		WithEnvVariable("MARIADB_USER", smokeUser).
@@ -135,14 +191,18 @@ func (p *Pipeline) serve(t plan.Target, img *dagger.Container, port int) *dagger
 		WithEnvVariable("SMOKE_TEST_OF", t.String()).
 		WithExposedPort(3306).
 		AsService(dagger.ContainerAsServiceOpts{Args: smokeDBArgs, UseEntrypoint: true})
-	return img.
+	args := []string{"sh", "/smoke/serve.sh"}
+	if pageURL != "" {
+		args = append(args, "-p", pageURL)
+	}
+	args = append(args, strconv.Itoa(smokeInstallSeconds), strconv.Itoa(smokeBrokenSeconds))
+	return probe.
 		WithServiceBinding(smokeDBHost, db).
 		WithEnvVariable("MYSQL_HOST", smokeDBHost).
 		WithEnvVariable("MYSQL_DATABASE", smokeDatabase).
 		WithEnvVariable("MYSQL_USER", smokeUser).
 		WithEnvVariable("MYSQL_PASSWORD", smokePassword).
 		WithEnvVariable("DEMO_DATA", "1").
-		WithEnvVariable("STUDIP_DB_WAIT", strconv.Itoa(smokeWaitSeconds)).
-		WithExposedPort(port).
-		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+		WithEnvVariable("STUDIP_DB_WAIT", strconv.Itoa(smokeInstallSeconds)).
+		WithExec(slices.Concat(args, server))
 }

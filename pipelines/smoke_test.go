@@ -2,37 +2,46 @@ package pipelines
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
-// The smoke-test scripts run here with this machine's sh and php, against a stand-in for the
-// image's studip-healthcheck and a local server that behaves like Stud.IP.
+// The smoke-test scripts run here with this machine's sh (dash, as in the Debian images) and
+// busybox sh (as in the fpm-alpine image), php and tools, against the images' own
+// studip-healthcheck and local servers that behave like Stud.IP.
 
-// script runs one of the smoke scripts with interpreter and reports its exit code and output.
-func script(t *testing.T, interpreter, name string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return scriptEnv(t, nil, interpreter, name, args...)
-}
+// shells are the shells a smoke script runs with in the images: dash in the Debian ones,
+// busybox's ash in fpm-alpine.
+var shells = map[string][]string{"dash": {"sh"}, "busybox": {"busybox", "sh"}}
 
-// scriptEnv is script with the environment env (nil: this process's).
-func scriptEnv(t *testing.T, env []string, interpreter, name string, args ...string) (code int, stdout, stderr string) {
+// run runs command with env (nil: this process's) and reports its exit code and output. It
+// gives up after two minutes: every script here decides much sooner.
+func run(t *testing.T, env []string, command ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	testutil.LookTool(t, interpreter)
+	testutil.LookTool(t, command[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(interpreter, append([]string{filepath.Join("smoke", name)}, args...)...)
+	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%q: still running after 2 minutes; stdout %q, stderr %q", command, out.String(), errOut.String())
+	}
 	if exit, ok := err.(*exec.ExitError); ok {
 		code = exit.ExitCode()
 	} else if err != nil {
@@ -41,12 +50,78 @@ func scriptEnv(t *testing.T, env []string, interpreter, name string, args ...str
 	return code, out.String(), errOut.String()
 }
 
+// script runs the smoke script name with shell and args. Under busybox sh, the tools the
+// scripts call are busybox's applets too, as in the fpm-alpine image.
+func script(t *testing.T, env []string, shell []string, name string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	if shell[0] == "busybox" {
+		if env == nil {
+			env = os.Environ()
+		}
+		env = withPathFirst(env, busyboxApplets(t))
+	}
+	return run(t, env, append(append(shell[:len(shell):len(shell)], filepath.Join("smoke", name)), args...)...)
+}
+
+// appletsUsed are the commands the smoke scripts call that busybox has as applets.
+var appletsUsed = []string{"cat", "date", "dirname", "env", "head", "mktemp", "sed", "sleep", "tail", "wc"}
+
+// busyboxApplets is a directory of links to busybox, one for each of appletsUsed.
+func busyboxApplets(t *testing.T) string {
+	t.Helper()
+	busybox := testutil.LookTool(t, "busybox")
+	dir := t.TempDir()
+	for _, applet := range appletsUsed {
+		if err := os.Symlink(busybox, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// withPathFirst is env with dir put first on its PATH.
+func withPathFirst(env []string, dir string) []string {
+	out := slices.Clone(env)
+	for i, kv := range out {
+		if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+			out[i] = "PATH=" + dir + string(os.PathListSeparator) + path
+			return out
+		}
+	}
+	return append(out, "PATH="+dir)
+}
+
+// pathWith is this process's environment with dir first on PATH, and env.
+func pathWith(dir string, env ...string) []string {
+	return append(withPathFirst(os.Environ(), dir), env...)
+}
+
+// freePort is a TCP port on 127.0.0.1 that nothing listens on just now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 func TestShellcheck(t *testing.T) {
 	testutil.LookTool(t, "shellcheck")
 	files, _ := filepath.Glob("smoke/*.sh")
 	out, err := exec.Command("shellcheck", files...).CombinedOutput()
 	if err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+func TestPHPSyntax(t *testing.T) {
+	files, _ := filepath.Glob("smoke/*.php")
+	for _, f := range append(files, "testdata/fake-studip.php") {
+		if code, stdout, stderr := run(t, nil, "php", "-l", f); code != 0 {
+			t.Errorf("php -l %s: %s%s", f, stdout, stderr)
+		}
 	}
 }
 
@@ -63,106 +138,275 @@ func TestPHPExtensions(t *testing.T) {
 			want: "PHP extensions missing: no_such_ext nor_this"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			testutil.LookTool(t, "php")
-			code, stdout, stderr := script(t, "sh", "php-extensions.sh", tt.args...)
-			if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.want) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, tt.want)
-			}
-		})
+		for shellName, shell := range shells {
+			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
+				testutil.LookTool(t, "php")
+				code, stdout, stderr := script(t, nil, shell, "php-extensions.sh", tt.args...)
+				if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.want) {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, tt.want)
+				}
+			})
+		}
 	}
 }
 
-// fakeHealthcheck puts a studip-healthcheck on PATH that fails its first fails calls the way
-// the image's does (one line on stdout, exit 1), then passes; it returns the environment
-// to run the scripts with and a function that reads the arguments of every call.
-func fakeHealthcheck(t *testing.T, fails int) (env []string, calls func() []string) {
+func TestLocalesCheck(t *testing.T) {
+	t.Parallel()
+	// C.UTF-8 is built into glibc (and musl): every machine has it.
+	if code, stdout, stderr := run(t, nil, "php", "smoke/locales.php", "C.UTF-8", "C"); code != 0 || !strings.Contains(stdout, "locales present: C.UTF-8 C") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the locales present", code, stdout, stderr)
+	}
+	code, stdout, stderr := run(t, nil, "php", "smoke/locales.php", "C.UTF-8", "xx_NOWHERE.UTF-8", "yy_NOWHERE.UTF-8")
+	if want := "locales missing (setlocale does not switch to them): xx_NOWHERE.UTF-8 yy_NOWHERE.UTF-8"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, want)
+	}
+}
+
+// toolsPath is a directory of links to this machine's tools that the test-image check calls
+// and its ciTools, less those named in without: a PATH for it.
+func toolsPath(t *testing.T, without ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	log := filepath.Join(dir, "calls")
-	fake := fmt.Sprintf(`#!/bin/sh
-echo "$*" >> %[1]q
-n=$(wc -l < %[1]q)
-if [ "$n" -le %[2]d ]; then
-	echo "http://$1:80/: 503 Service Unavailable"
-	exit 1
-fi
-echo "http://$1:80/: 302 Found"
-`, log, fails)
-	if err := os.WriteFile(filepath.Join(dir, "studip-healthcheck"), []byte(fake), 0o755); err != nil {
-		t.Fatal(err)
+	// What the script itself runs besides the tools; coreutils, on every machine.
+	needs := []string{"env", "head", "mktemp", "sed", "sleep", "php"}
+	for _, tool := range ciTools {
+		needs = append(needs, strings.Fields(tool.command)[0])
 	}
-	env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return env, func() []string {
-		out, _ := os.ReadFile(log)
-		return strings.Split(strings.TrimSpace(string(out)), "\n")
-	}
-}
-
-// studipServer answers like Stud.IP: / sends the browser on to its start page, which is
-// answered with status and body.
-func studipServer(t *testing.T, status int, body string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			http.Redirect(w, r, "/index.php", http.StatusFound)
-			return
+	for _, name := range needs {
+		if slices.Contains(without, name) {
+			continue
 		}
-		w.WriteHeader(status)
-		w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/"
+		path, err := exec.LookPath(name)
+		if err != nil {
+			path = testutil.LookTool(t, name)
+		}
+		if err := os.Symlink(path, filepath.Join(dir, name)); err != nil && !os.IsExist(err) {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
-func TestWaitHealthy(t *testing.T) {
+// TestTestImageTools runs the test image's check against Debian's own tools, and without
+// make or zip, which it must name.
+func TestTestImageTools(t *testing.T) {
+	var commands []string
+	for _, tool := range ciTools {
+		commands = append(commands, tool.command)
+	}
 	tests := []struct {
-		name      string
-		fails     int    // failed checks before studip-healthcheck passes
-		seconds   string // how long to wait
-		page      func(*testing.T) string
-		wantCode  int
-		want      []string // in stdout, or stderr on failure
-		wantCalls int      // of studip-healthcheck; 0: any
+		name    string
+		without []string
+		want    []string // in stderr
 	}{
-		{name: "healthy once installed", fails: 1, seconds: "10", wantCalls: 2,
-			want: []string{"http://studip:80/: 302 Found"}},
-		{name: "never healthy", fails: 1000, seconds: "1", wantCode: 1,
-			want: []string{"studip: not healthy within 1s; last check: http://studip:80/: 503 Service Unavailable"}},
-		{name: "healthy, a Stud.IP page", seconds: "10",
-			page: func(t *testing.T) string { return studipServer(t, http.StatusOK, "<title>Start - Stud.IP</title>") },
-			want: []string{"http://studip:80/: 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
-		{name: "healthy, another page", seconds: "10",
-			page:     func(t *testing.T) string { return studipServer(t, http.StatusOK, "It works!") },
-			wantCode: 1, want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK", "It works!"}},
-		{name: "healthy, an error page naming Stud.IP", seconds: "10",
-			page: func(t *testing.T) string {
-				return studipServer(t, http.StatusInternalServerError, "Stud.IP: database error")
-			},
-			wantCode: 1, want: []string{"no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error"}},
+		{name: "every tool"},
+		{name: "no zip", without: []string{"zip"}, want: []string{"zip: not found", "tools missing or failing: zip\n"}},
+		{name: "no make, no zip", without: []string{"make", "zip"}, want: []string{"make: not found", "tools missing or failing: make zip\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel() // some wait
-			testutil.LookTool(t, "php")
-			env, calls := fakeHealthcheck(t, tt.fails)
-			args := []string{tt.seconds, "studip"}
-			if tt.page != nil {
-				args = append(args, tt.page(t))
+			t.Parallel()
+			dir := toolsPath(t, tt.without...)
+			env := []string{"PATH=" + dir, "HOME=" + t.TempDir()}
+			code, stdout, stderr := script(t, env, []string{"sh"}, "test-image.sh", append([]string{strconv.Itoa(freePort(t))}, commands...)...)
+			if tt.want == nil {
+				if code != 0 || !strings.Contains(stdout, "php -S: served a file") || !strings.Contains(stdout, "make: GNU Make") {
+					t.Errorf("exit %d, stdout %q, stderr %q; want every tool and php -S to pass", code, stdout, stderr)
+				}
+				return
 			}
-			code, stdout, stderr := scriptEnv(t, env, "sh", "wait-healthy.sh", args...)
+			if code != 1 || strings.Contains(stdout, "php -S") {
+				t.Errorf("exit %d, stdout %q; want exit 1 before php -S", code, stdout)
+			}
 			for _, want := range tt.want {
-				if code != tt.wantCode || !strings.Contains(stdout+stderr, want) {
-					t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, want)
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q does not say %q", stderr, want)
 				}
 			}
-			got := calls()
-			if len(got) == 0 || slices.ContainsFunc(got, func(c string) bool { return c != "studip" }) {
-				t.Errorf("studip-healthcheck called with %q, want readiness checks of studip", got)
+		})
+	}
+}
+
+// TestTestImagePHPServer: a php -S that cannot serve (its port taken by another server)
+// fails the check, with what it answered.
+func TestTestImagePHPServer(t *testing.T) {
+	t.Parallel()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not php -S", http.StatusNotFound)
+	}))
+	defer other.Close()
+	port := strings.TrimPrefix(other.URL, "http://127.0.0.1:")
+	code, stdout, stderr := script(t, pathWith(toolsPath(t)), []string{"sh"}, "test-image.sh", port, "php --version")
+	if code != 1 || !strings.Contains(stderr, "php -S 127.0.0.1:"+port+" served nothing") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want a failure of php -S", code, stdout, stderr)
+	}
+}
+
+func TestPlatformReqsReport(t *testing.T) {
+	tests := []struct {
+		name, report, code string
+		wantCode           int
+		want, unwanted     []string // in stdout+stderr
+	}{
+		{name: "composer's report of missing extensions and an old PHP", report: "testdata/check-platform-reqs.json", code: "2", wantCode: 1,
+			want: []string{
+				"PHP extensions missing for the locked packages:\n  ext-no_such_ext (vendor/imaging requires ext-no_such_ext *)\n  ext-nor_this_one (vendor/imaging requires ext-nor_this_one >=1.0)\n",
+				"platform requirements not met:\n  php 8.2.36 (vendor/future requires php >=99.0)\n",
+			},
+			unwanted: []string{"ext-json", "ext-gettext", "dev_only"}},
+		{name: "all met", report: `[{"name":"ext-json","version":"8.3.1","status":"success","failed_requirement":null,"provider":null}]`, code: "0",
+			want: []string{"platform requirements met: 1 checked"}},
+		{name: "no report", report: "Composer could not find a composer.json file in /var/www/studip", code: "1", wantCode: 1,
+			want: []string{"composer check-platform-reqs (exit code 1) gave no report: Composer could not find a composer.json file"}},
+		{name: "a failure the report does not explain", report: `[]`, code: "1", wantCode: 1,
+			want: []string{"failed with exit code 1, naming no requirement"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := tt.report
+			if !strings.HasPrefix(file, "testdata/") {
+				file = filepath.Join(t.TempDir(), "report")
+				if err := os.WriteFile(file, []byte(tt.report), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if tt.wantCalls > 0 && len(got) != tt.wantCalls {
-				t.Errorf("studip-healthcheck called %d times, want %d: once more after each failure", len(got), tt.wantCalls)
+			code, stdout, stderr := run(t, nil, "php", "smoke/platform-reqs.php", file, tt.code)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stdout %q, stderr %q", code, tt.wantCode, stdout, stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout+stderr, want) {
+					t.Errorf("output %q does not say %q", stdout+stderr, want)
+				}
+			}
+			for _, unwanted := range tt.unwanted {
+				if strings.Contains(stdout+stderr, unwanted) {
+					t.Errorf("output %q names %q", stdout+stderr, unwanted)
+				}
 			}
 		})
+	}
+}
+
+// TestPlatformReqs runs the check with Debian's composer on small locked trees.
+func TestPlatformReqs(t *testing.T) {
+	testutil.LookTool(t, "composer")
+	for shellName, shell := range shells {
+		t.Run(shellName, func(t *testing.T) {
+			t.Parallel()
+			env := append(os.Environ(), "HOME="+t.TempDir(), "COMPOSER_HOME="+t.TempDir())
+			code, stdout, stderr := script(t, env, shell, "platform-reqs.sh", "testdata/platform/missing")
+			if code != 1 || !strings.Contains(stderr, "ext-no_such_ext (vendor/imaging requires ext-no_such_ext *)") ||
+				!strings.Contains(stderr, "ext-nor_this_one") || strings.Contains(stderr, "dev_only") {
+				t.Errorf("missing: exit %d, stdout %q, stderr %q; want exit 1 naming both missing extensions, not the dev one", code, stdout, stderr)
+			}
+			code, stdout, stderr = script(t, env, shell, "platform-reqs.sh", "testdata/platform/met")
+			if code != 0 || !strings.Contains(stdout, "platform requirements met: 4 checked") {
+				t.Errorf("met: exit %d, stdout %q, stderr %q; want them met", code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// healthcheckPath is a directory holding the images' own studip-healthcheck, for PATH.
+func healthcheckPath(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	check, err := filepath.Abs("../dockerfiles/common/studip-healthcheck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(check, filepath.Join(dir, "studip-healthcheck")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestServe runs serve.sh with the apache image's studip-healthcheck against a stand-in
+// for Stud.IP under php -S (testdata/fake-studip.php), with an install deadline of 10
+// minutes: a broken server must fail it long before, on its answer, with its log.
+func TestServe(t *testing.T) {
+	testutil.LookTool(t, "php")
+	tests := []struct {
+		name     string
+		env      func(t *testing.T) []string // the stand-in's
+		before   string                      // shell commands before the server starts: the install
+		grace    string
+		wantCode int
+		want     []string // in stdout+stderr
+		unwanted []string
+	}{
+		{name: "healthy", grace: "5", want: []string{"answered 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
+		{name: "broken: answers 500", grace: "3", wantCode: 1,
+			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
+			want: []string{
+				"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy:",
+				"answer: HTTP/1.1 500 Internal Server Error\n  <!DOCTYPE html>\n",
+				"<h1>Internal Server Error</h1>",
+				"the end of the server's log (php -S",
+				`PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
+			},
+			unwanted: []string{"no answer within"}},
+		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
+			want: []string{"HTTP/1.1 200 OK, a Stud.IP page"}},
+		{name: "errors while warming up, then healthy", grace: "60",
+			env: func(t *testing.T) []string {
+				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
+			},
+			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "a Stud.IP page"}},
+		{name: "another page", grace: "5", wantCode: 1,
+			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
+			want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK\n  It works!\n", "is no Stud.IP page", "the end of the server's log"}},
+		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
+			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
+	}
+	for _, tt := range tests {
+		for shellName, shell := range shells {
+			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
+				t.Parallel()
+				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache")
+				if tt.env != nil {
+					env = append(env, tt.env(t)...)
+				}
+				server := []string{"php", "-S", addr, "testdata/fake-studip.php"}
+				if tt.before != "" {
+					server = []string{"sh", "-c", tt.before + `; exec "$@"`, "sh", "php", "-S", addr, "testdata/fake-studip.php"}
+				}
+				args := append([]string{"-a", addr, "-p", "http://" + addr + "/", "600", tt.grace}, server...)
+				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
+				if code != tt.wantCode {
+					t.Errorf("exit %d, want %d", code, tt.wantCode)
+				}
+				for _, want := range tt.want {
+					if !strings.Contains(stdout+stderr, want) {
+						t.Errorf("output does not say %q", want)
+					}
+				}
+				for _, unwanted := range tt.unwanted {
+					if strings.Contains(stdout+stderr, unwanted) {
+						t.Errorf("output says %q", unwanted)
+					}
+				}
+				if t.Failed() {
+					t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestServeNoAnswer: a server that never answers fails once SECONDS have passed, naming
+// the wait and showing its log.
+func TestServeNoAnswer(t *testing.T) {
+	t.Parallel()
+	env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	code, stdout, stderr := script(t, env, []string{"sh"}, "serve.sh", "-a", addr, "2", "60",
+		"sh", "-c", `echo "studip-entrypoint: importing the demo data"; exec sleep 600`)
+	if code != 1 || !strings.Contains(stderr, "no answer within 2s") || !strings.Contains(stderr, "cannot connect to "+addr) ||
+		!strings.Contains(stderr, "  studip-entrypoint: importing the demo data") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 with the wait, the last check and the log", code, stdout, stderr)
 	}
 }

@@ -52,7 +52,7 @@ func assembleFrom(s *pipelines.Stage) pipelines.Steps {
 // builds nothing and pushes indexes of the staged images, carrying their build IDs, under
 // every tag. A second run on unchanged inputs builds and pushes nothing anywhere.
 func TestPlatformJobsAndAssemble(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	registry := daggertest.New("linux/amd64")
 	staged := map[string]string{} // staging reference -> platform
 	for _, pl := range []string{"linux/amd64", "linux/arm64"} {
@@ -119,7 +119,7 @@ func TestPlatformJobsAndAssemble(t *testing.T) {
 // A platform job for a platform that is not the runner's (no runner of that platform:
 // emulation) builds only that platform and smoke-tests nothing.
 func TestEmulatedPlatformJobTestsNothing(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	registry := daggertest.New("linux/amd64")
 	engine, _ := job(t, registry, "linux/amd64", p, []string{"linux/arm64"}, stageTo(staging))
 	var inputs []*daggertest.Node
@@ -136,7 +136,7 @@ func TestEmulatedPlatformJobTestsNothing(t *testing.T) {
 // An assemble job whose platform jobs staged nothing fails the target, naming what is
 // missing, and pushes nothing.
 func TestAssembleWithoutStagedImagesFails(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	engine := daggertest.New("linux/amd64")
 	filter := plan.Filter{Versions: []string{"6.0"}, Bases: []versions.Base{versions.Apache}}
 	for _, r := range runOn(t, engine, p, filter, assembleFrom(staging)) {
@@ -161,7 +161,7 @@ func platformsOf(nodes []*daggertest.Node) []string {
 // When one platform's image is unchanged in the release repository, its platform job stages
 // nothing and the assemble job takes that platform's image from the release.
 func TestAssembleTakesAnUnchangedPlatformFromTheRelease(t *testing.T) {
-	p := planOf(t, nightlyFile, plan.Options{})
+	p := planWith(t, nightlyFile, plan.Options{})
 	registry := published(t, p)
 	// Only linux/arm64 of php:8.2-apache changed (a registry resolving per platform).
 	registry.SetImage("php:8.2-apache", "linux/arm64", daggertest.Image{Digest: "sha256:" + strings.Repeat("a", 64)})

@@ -17,29 +17,66 @@ type Filter struct {
 	Platforms []versions.Platform
 }
 
-// FilterError reports filter values that select nothing.
-type FilterError struct{ Problems []string }
+// FilterField is a field of Filter, named as in messages.
+type FilterField string
 
-func (e *FilterError) Error() string { return strings.Join(e.Problems, "\n") }
+const (
+	FilterVersion  FilterField = "version"
+	FilterBase     FilterField = "base"
+	FilterPlatform FilterField = "platform"
+)
+
+// Unmatched is a filter value that matches no target.
+type Unmatched struct {
+	Field FilterField
+	Value string
+}
+
+// FilterError is a filter that selects nothing: values that match no target, or, with
+// Unmatched empty, values that each match some target but together none.
+type FilterError struct {
+	Unmatched []Unmatched // in Filter order: versions, bases, platforms
+	Known     []string    // what Filter.Versions accepts, in plan order
+}
+
+func (e *FilterError) Error() string {
+	if len(e.Unmatched) == 0 {
+		return "the filters together match no target"
+	}
+	lines := make([]string, len(e.Unmatched))
+	for i, u := range e.Unmatched {
+		lines[i] = fmt.Sprintf("%s %s %s", u.Field, u.Value, e.Explain(u))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Explain says what is wrong with u, after its field and value: "matches no target" and,
+// for a version, what would match.
+func (e *FilterError) Explain(u Unmatched) string {
+	if u.Field == FilterVersion {
+		return fmt.Sprintf("matches no target (known: %s)", strings.Join(e.Known, ", "))
+	}
+	return "matches no target"
+}
 
 // Select keeps the targets that every non-empty filter field matches, and narrows their
 // platforms to the selected ones. Tags stay as planned from the whole file, so a filtered
-// build tags exactly as a full one. A value that matches no target is an error.
+// build tags exactly as a full one. A filter that selects nothing is a *FilterError.
 func (p *Plan) Select(f Filter) (*Plan, error) {
-	var problems []string
+	ferr := &FilterError{Known: p.versionNames()}
 	for _, v := range f.Versions {
 		if !slices.ContainsFunc(p.Targets, func(t Target) bool { return t.matchesVersion(v) }) {
-			problems = append(problems, fmt.Sprintf("--version %s matches no target (known: %s)", v, strings.Join(p.versionNames(), ", ")))
+			ferr.Unmatched = append(ferr.Unmatched, Unmatched{FilterVersion, v})
 		}
 	}
 	for _, b := range f.Bases {
 		if !slices.ContainsFunc(p.Targets, func(t Target) bool { return t.Base == b }) {
-			problems = append(problems, fmt.Sprintf("--base %s matches no target", b))
+			ferr.Unmatched = append(ferr.Unmatched, Unmatched{FilterBase, string(b)})
 		}
 	}
 	for _, pl := range f.Platforms {
 		if !slices.ContainsFunc(p.Targets, func(t Target) bool { return slices.Contains(t.Platforms, pl) }) {
-			problems = append(problems, fmt.Sprintf("--platform %s matches no target", pl))
+			ferr.Unmatched = append(ferr.Unmatched, Unmatched{FilterPlatform, pl.String()})
 		}
 	}
 	out := &Plan{Repository: p.Repository, Images: p.Images}
@@ -56,11 +93,8 @@ func (p *Plan) Select(f Filter) (*Plan, error) {
 		}
 		out.Targets = append(out.Targets, t)
 	}
-	if len(problems) == 0 && len(out.Targets) == 0 {
-		problems = append(problems, "the filters together match no target")
-	}
-	if problems != nil {
-		return nil, &FilterError{Problems: problems}
+	if len(ferr.Unmatched) > 0 || len(out.Targets) == 0 {
+		return nil, ferr
 	}
 	return out, nil
 }

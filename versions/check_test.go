@@ -2,7 +2,6 @@ package versions_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,13 +95,6 @@ func TestCheckFixturesAllTested(t *testing.T) {
 	}
 	if len(files) != len(checkCases) {
 		t.Errorf("%d fixtures, %d cases: every case needs its fixture", len(files), len(checkCases))
-	}
-}
-
-func TestLoadMissingFile(t *testing.T) {
-	_, err := versions.Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	if !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "reading versions file: ") {
-		t.Errorf("err = %v, want a 'reading versions file' error wrapping ErrNotExist", err)
 	}
 }
 

@@ -1,10 +1,11 @@
 package versions
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -75,10 +76,13 @@ func (e *Error) Error() string {
 }
 
 // In renders p as found in file: "FILE:LINE: SUBJECT: MESSAGE", or "line LINE: ..." when
-// file is "".
+// file is ""; a problem of the whole file (line 0) is "FILE: MESSAGE".
 func (p Problem) In(file string) string {
 	where := "line " + strconv.Itoa(p.Line)
-	if file != "" {
+	switch {
+	case p.Line == 0:
+		where = cmp.Or(file, "versions file")
+	case file != "":
 		where = file + ":" + strconv.Itoa(p.Line)
 	}
 	if p.Subject != "" {
@@ -88,13 +92,13 @@ func (p Problem) In(file string) string {
 }
 
 // Load reads and validates the versions file at path; problems are reported as path:LINE.
+// A file that cannot be read is a *FileError.
 func Load(path string) (*File, error) {
-	r, err := os.Open(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading versions file: %w", err)
+		return nil, err
 	}
-	defer r.Close()
-	f, err := Parse(r)
+	f, err := Parse(bytes.NewReader(data))
 	if verr, ok := errors.AsType[*Error](err); ok {
 		verr.File = path
 	}
@@ -102,11 +106,12 @@ func Load(path string) (*File, error) {
 }
 
 // Parse reads and validates a versions file. An invalid file yields an *Error listing every
-// problem at once.
+// problem at once; a file larger than MaxFileSize, or listing more than MaxEntries, is
+// refused before its entries are checked.
 func Parse(r io.Reader) (*File, error) {
-	data, err := io.ReadAll(r)
+	data, err := readBounded(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading versions file: %w", err)
+		return nil, err
 	}
 	p := &parser{}
 	f := p.file(data)
@@ -163,7 +168,7 @@ func (p *parser) file(data []byte) *File {
 	if n := keys["bases"]; n != nil {
 		f.Bases = p.bases(n, "", nil)
 	}
-	if n := keys["versions"]; n != nil {
+	if n := keys["versions"]; n != nil && p.fewEnough(n) {
 		f.Entries = p.entries(n, f)
 	}
 	if n := keys["tests"]; n != nil {

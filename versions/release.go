@@ -19,9 +19,41 @@ type ReleaseOptions struct {
 
 // Release is an edit of a versions file for a new Stud.IP release.
 type Release struct {
-	Data  []byte   // the edited file; the input itself when nothing changes
-	File  *File    // Data, parsed
-	Notes []string // what the edit does and what it inferred, one line each
+	Data     []byte   // the edited file; the input itself when nothing changes
+	File     *File    // Data, parsed
+	Notes    []string // what the edit does and what it inferred, one line each
+	Inferred []string // the keys of a new entry taken from the line below ("php", "node")
+}
+
+// ReleaseError is a release that the file cannot take as asked.
+type ReleaseError struct {
+	Problem ReleaseProblem
+	Version Version // the release asked for
+	Current Version // LowerVersion: the line's current version
+	Line    int     // LowerVersion: the line's entry
+	Value   string  // BadPHP, BadNode: the value given
+}
+
+// ReleaseProblem says what is wrong with a release.
+type ReleaseProblem int
+
+const (
+	BadPHP       ReleaseProblem = iota + 1 // ReleaseOptions.PHP is no PHP minor
+	BadNode                                // ReleaseOptions.Node is no Node major
+	LowerVersion                           // lower than the line's current version, without Force
+	NoLowerLine                            // a new line, no line below to take php and node from, and not both given
+)
+
+func (e *ReleaseError) Error() string {
+	switch e.Problem {
+	case BadPHP:
+		return fmt.Sprintf("php %q is not a PHP minor version, e.g. 8.3", e.Value)
+	case BadNode:
+		return fmt.Sprintf("node %q is not a Node major version, e.g. 22", e.Value)
+	case LowerVersion:
+		return fmt.Sprintf("line %d: %s is lower than %s, the current version of the %s line", e.Line, e.Version, e.Current, e.Version.Minor())
+	}
+	return fmt.Sprintf("%s starts a new minor line and no lower line is there to take php and node from", e.Version)
 }
 
 // EditRelease sets the entry of v's minor line to v, or adds an entry for a new minor line.
@@ -31,10 +63,10 @@ type Release struct {
 // builds Stud.IP's tag. The result is validated by Parse; on any error nothing is returned.
 func EditRelease(data []byte, v Version, opts ReleaseOptions) (*Release, error) {
 	if opts.PHP != "" && !phpSyntax.MatchString(opts.PHP) {
-		return nil, fmt.Errorf("--php %q is not a PHP minor version, e.g. --php 8.3", opts.PHP)
+		return nil, &ReleaseError{Problem: BadPHP, Version: v, Value: opts.PHP}
 	}
 	if opts.Node != "" && !nodeSyntax.MatchString(opts.Node) {
-		return nil, fmt.Errorf("--node %q is not a Node major version, e.g. --node 22", opts.Node)
+		return nil, &ReleaseError{Problem: BadNode, Version: v, Value: opts.Node}
 	}
 	f, err := Parse(bytes.NewReader(data))
 	if err != nil {
@@ -76,7 +108,7 @@ func (ed *editor) update(r *Release, e Entry, i int, v Version, opts ReleaseOpti
 	line := v.Minor()
 	c := v.Compare(e.Version)
 	if c < 0 && !opts.Force {
-		return fmt.Errorf("line %d: %s is lower than %s, the current version of the %s line; pass --force to go back", e.Line, v, e.Version, line)
+		return &ReleaseError{Problem: LowerVersion, Version: v, Current: e.Version, Line: e.Line}
 	}
 	if c != 0 {
 		if err := ed.replace(valueOf(item, "version"), v.String()); err != nil {
@@ -84,7 +116,7 @@ func (ed *editor) update(r *Release, e Entry, i int, v Version, opts ReleaseOpti
 		}
 		note := fmt.Sprintf("%s line (line %d): %s -> %s", line, e.Line, e.Version, v)
 		if c < 0 {
-			note += " (back to a lower version: --force)"
+			note += " (back to a lower version)"
 		}
 		r.Notes = append(r.Notes, note)
 		// A ref pinned the old version to some branch or commit; the release is Stud.IP's tag.
@@ -128,19 +160,21 @@ func (ed *editor) add(r *Release, f *File, v Version, opts ReleaseOptions) error
 	php, node := opts.PHP, opts.Node
 	if php == "" || node == "" {
 		if lower < 0 {
-			return fmt.Errorf("%s starts a new minor line and no lower line is there to take php and node from; pass --php and --node", v)
+			return &ReleaseError{Problem: NoLowerLine, Version: v}
 		}
 		from := f.Entries[lower]
 		var inferred []string
 		if php == "" {
 			php = from.PHP
 			inferred = append(inferred, "php "+php)
+			r.Inferred = append(r.Inferred, "php")
 		}
 		if node == "" {
 			node = from.Node
 			inferred = append(inferred, "node "+node)
+			r.Inferred = append(r.Inferred, "node")
 		}
-		r.Notes = append(r.Notes, fmt.Sprintf("%s line: %s inferred from the %s line (line %d); pass --php or --node to choose otherwise",
+		r.Notes = append(r.Notes, fmt.Sprintf("%s line: %s inferred from the %s line (line %d)",
 			v.Minor(), strings.Join(inferred, " and "), from.Version.Minor(), from.Line))
 	}
 	at := ed.endOfItems()

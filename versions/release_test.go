@@ -2,6 +2,7 @@ package versions_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,14 +17,16 @@ import (
 
 func TestEditRelease(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string // file under testdata/release/in/
-		version string
-		opts    versions.ReleaseOptions
-		notes   []string
-		diff    [2]int // lines removed and added: everything else stays byte for byte
-		lost    string // the one comment that goes, with the line it explains
-		wantErr string // the edit is refused with this message
+		name     string
+		in       string // file under testdata/release/in/
+		version  string
+		opts     versions.ReleaseOptions
+		notes    []string
+		inferred []string                // keys of a new entry taken from the line below
+		diff     [2]int                  // lines removed and added: everything else stays byte for byte
+		lost     string                  // the one comment that goes, with the line it explains
+		wantErr  string                  // the edit is refused with this message
+		problem  versions.ReleaseProblem // ... as a ReleaseError with this problem, if not 0
 	}{
 		{name: "patch release", in: "input.yaml", version: "6.0.4",
 			notes: []string{"6.0 line (line 12): 6.0.3 -> 6.0.4"}, diff: [2]int{1, 1}},
@@ -34,16 +37,16 @@ func TestEditRelease(t *testing.T) {
 			}, diff: [2]int{2, 1}, lost: "# its branch, until the release is tagged"},
 		{name: "new line above the lower one and its comment", in: "input.yaml", version: "6.2.0-beta.1",
 			notes: []string{
-				"6.2 line: php 8.4 and node 22 inferred from the 6.1 line (line 8); pass --php or --node to choose otherwise",
+				"6.2 line: php 8.4 and node 22 inferred from the 6.1 line (line 8)",
 				"6.2 line: new entry 6.2.0-beta.1 (line 7)",
-			}, diff: [2]int{0, 3}},
+			}, inferred: []string{"php", "node"}, diff: [2]int{0, 3}},
 		{name: "new line with php and node given", in: "input.yaml", version: "5.6.0", opts: versions.ReleaseOptions{PHP: "8.3", Node: "22"},
 			notes: []string{"5.6 line: new entry 5.6.0 (line 16)"}, diff: [2]int{0, 3}},
 		{name: "new line inferring node only", in: "input.yaml", version: "7.0.0", opts: versions.ReleaseOptions{PHP: "8.5"},
 			notes: []string{
-				"7.0 line: node 22 inferred from the 6.1 line (line 8); pass --php or --node to choose otherwise",
+				"7.0 line: node 22 inferred from the 6.1 line (line 8)",
 				"7.0 line: new entry 7.0.0 (line 7)",
-			}, diff: [2]int{0, 3}},
+			}, inferred: []string{"node"}, diff: [2]int{0, 3}},
 		{name: "new lowest line goes below the others", in: "input.yaml", version: "5.3.12", opts: versions.ReleaseOptions{PHP: "7.4", Node: "18"},
 			notes: []string{"5.3 line: new entry 5.3.12 (line 24)"}, diff: [2]int{0, 3}},
 		{name: "new lowest line at the end of a file without final newline", in: "last-no-newline.yaml", version: "5.4.11",
@@ -53,7 +56,7 @@ func TestEditRelease(t *testing.T) {
 		{name: "single-quoted php", in: "input.yaml", version: "5.4.12", opts: versions.ReleaseOptions{PHP: "8.0"},
 			notes: []string{"5.4 line (line 21): 5.4.11 -> 5.4.12", "5.4 line: php 7.4 -> 8.0"}, diff: [2]int{2, 2}},
 		{name: "forced downgrade", in: "input.yaml", version: "6.0.2", opts: versions.ReleaseOptions{Force: true},
-			notes: []string{"6.0 line (line 12): 6.0.3 -> 6.0.2 (back to a lower version: --force)"}, diff: [2]int{1, 1}},
+			notes: []string{"6.0 line (line 12): 6.0.3 -> 6.0.2 (back to a lower version)"}, diff: [2]int{1, 1}},
 		{name: "same version", in: "input.yaml", version: "6.0.3",
 			notes: []string{"the 6.0 line is already at 6.0.3; nothing to change"}},
 		{name: "flow entry edited in place", in: "flow-entry.yaml", version: "6.0.3", opts: versions.ReleaseOptions{Node: "20"},
@@ -62,15 +65,15 @@ func TestEditRelease(t *testing.T) {
 		{name: "php the Dockerfiles cannot build", in: "input.yaml", version: "5.4.12", opts: versions.ReleaseOptions{PHP: "7.3"},
 			wantErr: `line 22: entry 5.4.12: php "7.3" is older than 7.4`},
 		{name: "downgrade", in: "input.yaml", version: "6.0.2",
-			wantErr: "line 12: 6.0.2 is lower than 6.0.3, the current version of the 6.0 line; pass --force to go back"},
+			wantErr: "line 12: 6.0.2 is lower than 6.0.3, the current version of the 6.0 line", problem: versions.LowerVersion},
 		{name: "pre-release after the release", in: "input.yaml", version: "6.0.3-rc.1",
-			wantErr: "6.0.3-rc.1 is lower than 6.0.3"},
+			wantErr: "6.0.3-rc.1 is lower than 6.0.3", problem: versions.LowerVersion},
 		{name: "new lowest line without php and node", in: "input.yaml", version: "5.3.12",
-			wantErr: "5.3.12 starts a new minor line and no lower line is there to take php and node from; pass --php and --node"},
+			wantErr: "5.3.12 starts a new minor line and no lower line is there to take php and node from", problem: versions.NoLowerLine},
 		{name: "bad php", in: "input.yaml", version: "6.0.4", opts: versions.ReleaseOptions{PHP: "8"},
-			wantErr: `--php "8" is not a PHP minor version, e.g. --php 8.3`},
+			wantErr: `php "8" is not a PHP minor version, e.g. 8.3`, problem: versions.BadPHP},
 		{name: "bad node", in: "input.yaml", version: "6.0.4", opts: versions.ReleaseOptions{Node: "v22"},
-			wantErr: `--node "v22" is not a Node major version, e.g. --node 22`},
+			wantErr: `node "v22" is not a Node major version, e.g. 22`, problem: versions.BadNode},
 		{name: "flow list", in: "flow.yaml", version: "6.0.4",
 			wantErr: "line 5: versions is a flow list ([...]); write it as a block list (- version: ...) to edit it with ci release"},
 		{name: "ref inside a flow entry", in: "flow-entry.yaml", version: "6.0.4",
@@ -87,10 +90,19 @@ func TestEditRelease(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
 				}
+				if rerr, ok := errors.AsType[*versions.ReleaseError](err); ok != (tt.problem != 0) || ok && rerr.Problem != tt.problem {
+					t.Errorf("error %#v, want a ReleaseError with problem %d", err, tt.problem)
+				}
+				if strings.Contains(err.Error(), "--") {
+					t.Errorf("the library's error names a flag: %v", err)
+				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !slices.Equal(r.Inferred, tt.inferred) {
+				t.Errorf("inferred %q, want %q", r.Inferred, tt.inferred)
 			}
 			if !slices.Equal(r.Notes, tt.notes) {
 				t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(r.Notes, "\n"), strings.Join(tt.notes, "\n"))

@@ -70,7 +70,8 @@ type Eval struct {
 	Field string
 	Node  *Node // nil for a leaf on the query root (defaultPlatform)
 	Args  map[string]any
-	Err   error // what the engine answered, nil on success
+	Value any   // what the engine answered on success
+	Err   error // what the engine answered on failure, nil on success
 }
 
 // Inputs are the nodes an evaluation depends on directly: its node and the objects passed
@@ -375,7 +376,7 @@ func (e *Engine) leaf(n *Node, field string, args map[string]any) (any, error) {
 	}
 	ev := Eval{Field: field, Node: n, Args: resolved.(map[string]any)}
 	v, err := e.answer(ev)
-	ev.Err = err
+	ev.Value, ev.Err = v, err
 	e.evals = append(e.evals, ev)
 	return v, err
 }

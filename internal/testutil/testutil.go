@@ -63,22 +63,35 @@ var installHints = map[string]string{
 	"apache2":         "apt-get install apache2-bin",
 	"busybox":         "apt-get install busybox",
 	"cgi-fcgi":        "apt-get install libfcgi-bin",
+	"composer":        "apt-get install composer",
+	"curl":            "apt-get install curl",
 	"envsubst":        "apt-get install gettext-base",
 	"git":             "apt-get install git",
 	"gitlab-ci-local": "npm install -g gitlab-ci-local@4.70.1; it needs Node 20",
+	"localedef":       "apt-get install locales",
+	"make":            "apt-get install make",
 	"mariadb":         "apt-get install mariadb-client",
 	"mariadbd":        "apt-get install mariadb-server",
 	"mount":           "apt-get install mount",
+	"msgfmt":          "apt-get install gettext",
+	"musl-gcc":        "apt-get install musl-tools",
+	"mysql":           "apt-get install mariadb-client",
 	"nginx":           "apt-get install nginx-light",
+	"node":            "Node 20 or newer with npm (.ci/run checks for it)",
+	"npm":             "Node 20 or newer with npm (.ci/run checks for it)",
 	"php":             "apt-get install php8.2-cli",
 	"php-fpm8.2":      "apt-get install php8.2-fpm",
 	"setpriv":         "apt-get install util-linux",
 	"sh":              "apt-get install dash",
 	"shellcheck":      "apt-get install shellcheck",
+	"tar":             "apt-get install tar",
 	"unshare":         "apt-get install util-linux",
+	"unzip":           "apt-get install unzip",
 	"yamllint":        "apt-get install yamllint",
+	"zip":             "apt-get install zip",
 
 	"/etc/nginx/fastcgi_params":             "apt-get install nginx-light",
+	"/usr/share/i18n/locales/en_GB":         "apt-get install locales",
 	"/etc/nginx/mime.types":                 "apt-get install nginx-light",
 	"/usr/lib/apache2/modules/libphp8.2.so": "apt-get install libapache2-mod-php8.2",
 }
@@ -128,7 +141,8 @@ func missing(t testing.TB, name, hint string, err error) {
 	t.Skipf("%s is not installed (%s)", name, hint)
 }
 
-// Buffer collects a process's output, readable while the process runs.
+// Buffer collects output written from several goroutines (a process, the Dagger SDK's log),
+// readable while it is written.
 type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

@@ -1,0 +1,89 @@
+#!/bin/sh
+# Usage: serve.sh [-a HOST:PORT] [-p URL] SECONDS GRACE COMMAND...
+# Starts COMMAND (the image's entrypoint and server) in the background, its output in a log
+# file, and succeeds once the image's own studip-healthcheck passes against it (at HOST:PORT,
+# default the base's port on 127.0.0.1); with URL, it then wants URL to answer with a Stud.IP
+# page (studip-page.php). It fails, with the server's answer and the end of its log, as soon
+# as the outcome is clear:
+# - the server stops: at once;
+# - no answer at all: still installing (the entrypoint installs the database before it starts
+#   the server), so it waits up to SECONDS for a first answer;
+# - an answer that is not ready (a 5xx): the install is over and only the server's warm-up is
+#   left, so it gives the server GRACE seconds more, then calls the image broken.
+set -eu
+
+health_address=
+page=
+while getopts a:p: opt; do
+	case $opt in
+		a) health_address=$OPTARG ;;
+		p) page=$OPTARG ;;
+		*) echo "usage: serve.sh [-a HOST:PORT] [-p URL] SECONDS GRACE COMMAND..." >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+seconds=$1
+grace=$2
+shift 2
+here=$(dirname "$0")
+log=$(mktemp)
+answered=
+server_command=$*
+
+"$@" </dev/null >"$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+
+# fail MESSAGE: says why, shows the server's answer (when it gave one and a page is
+# asked for) and the end of its log, and fails.
+fail() {
+	echo "$1" >&2
+	if [ -n "$answered" ] && [ -n "$page" ]; then
+		php "$here/studip-page.php" "$page" >/dev/null || true
+	fi
+	# 10 lines: the pipeline's report of a failed check keeps the last 20 lines of its output,
+	# which leaves room for the answer (studip-page.php: at most 7 lines) and the reason.
+	echo "the end of the server's log ($server_command):" >&2
+	tail -n 10 "$log" | sed 's/^/  /' >&2
+	exit 1
+}
+
+# check [--live]: the image's health check, readiness or (--live) any answer at all.
+check() {
+	# shellcheck disable=SC2086 # no address: the check's default
+	studip-healthcheck "$@" $health_address 2>&1
+}
+
+# still_running: fails the smoke test when the server has stopped.
+still_running() {
+	kill -0 "$server" 2>/dev/null && return 0
+	code=0
+	wait "$server" || code=$?
+	fail "the server stopped with exit code $code before it was ready"
+}
+
+deadline=$(($(date +%s) + seconds))
+until out=$(check --live); do
+	still_running
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		fail "no answer within ${seconds}s (the install may hang); last check: $out"
+	fi
+	sleep 2
+done
+answered=1
+echo "$out"
+
+broken_at=$(($(date +%s) + grace))
+until out=$(check); do
+	still_running
+	if [ "$(date +%s)" -ge "$broken_at" ]; then
+		fail "broken: the server answers, but not ready, for ${grace}s; last check: $out"
+	fi
+	sleep 2
+done
+echo "$out"
+
+if [ -n "$page" ] && ! php "$here/studip-page.php" "$page"; then
+	answered=
+	fail "$page is no Stud.IP page"
+fi
