@@ -17,7 +17,7 @@ import (
 
 // scriptTests are the tests that run the images' shell scripts, which TestScriptsUnderBusybox
 // runs again in busybox mode. The config and healthcheck tests run PHP alone.
-const scriptTests = `^(TestEntrypoint|TestPasswordNeverOnCommandLine|TestDataDirectory|TestReplacement|TestUpgrade|TestCron|TestBusyboxMode)`
+const scriptTests = `^(TestEntrypoint|TestLock|TestFileEnv|TestPasswordNeverOnCommandLine|TestDataDirectory|TestReplacement|TestUpgrade|TestCron|TestBusyboxMode)`
 
 // TestScriptsUnderBusybox runs the script tests again as the fpm-alpine image runs the
 // scripts, with busybox's ash and applets (busybox mode, see startScript), in a run of this
@@ -50,7 +50,7 @@ func TestScriptsUnderBusybox(t *testing.T) {
 		t.Fatalf("the script tests in busybox mode (%s): %v\n%s", scriptTests, err, out)
 	}
 	// A test renamed away from scriptTests would silently drop out.
-	for _, name := range []string{"TestBusyboxMode", "TestEntrypointInstall", "TestDataDirectory", "TestCron", "TestCronThroughEntrypoint"} {
+	for _, name := range []string{"TestBusyboxMode", "TestEntrypointInstall", "TestDataDirectory", "TestCron", "TestCronThroughEntrypoint", "TestLockExcludes", "TestFileEnv", "TestEntrypointHooks", "TestEntrypointConfined", "TestCronConfined"} {
 		if !regexp.MustCompile(`(?m)^--- (PASS|SKIP): ` + name + ` `).Match(out) {
 			t.Errorf("the busybox run did not run %s:\n%s", name, out)
 		}

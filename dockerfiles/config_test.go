@@ -47,10 +47,22 @@ func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) strin
 // TestConfigTemplateSyntax: php -l on the images' PHP files and the fixtures.
 func TestConfigTemplateSyntax(t *testing.T) {
 	t.Parallel()
-	for _, file := range []string{"common/config_local.inc.php", "common/studip-healthcheck", "testdata/console.php", "testdata/eval-config.php"} {
+	for _, file := range []string{"common/config_local.inc.php", "common/config.inc.php", "common/studip-healthcheck", "testdata/console.php", "testdata/eval-config.php"} {
 		if out := runPHP(t, true, nil, "-l", file); !strings.Contains(out, "No syntax errors") {
 			t.Errorf("php -l %s: %s", file, out)
 		}
+	}
+}
+
+// TestConfigInc: the images' config/config.inc.php is the tree's config.inc.php.dist: loaded
+// as Stud.IP loads it, it sets what the .dist sets, in the scope that loads it.
+func TestConfigInc(t *testing.T) {
+	t.Parallel()
+	root := newTree(t, treeSpec{layout: "6", imageConfig: true})
+	out := runPHP(t, true, nil, "-r", `(function () { require $GLOBALS['argv'][1]; echo $UNI_NAME; })();`,
+		filepath.Join(root, "config/config.inc.php"))
+	if out != "Fixture" {
+		t.Errorf("config.inc.php set $UNI_NAME to %q, want the .dist's %q", out, "Fixture")
 	}
 }
 
@@ -190,7 +202,7 @@ func TestShellcheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"common/docker-entrypoint.sh", "common/studip-cron", "common/studip-functions.sh", "testdata/fake-server"} {
+	for _, want := range []string{"common/docker-entrypoint.sh", "common/studip-cron", "common/studip-functions.sh", "common/studip-lock.sh", "testdata/fake-server"} {
 		if !slices.Contains(scripts, want) {
 			t.Errorf("%s was not found to check; found %v", want, scripts)
 		}

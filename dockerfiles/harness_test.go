@@ -25,6 +25,7 @@ type treeSpec struct {
 	migrations  []string
 	legacyCLI   bool // cli/migrate.php and cli/cronjob-worker.php instead of cli/studip
 	imageLayout bool // shipped pictures under seed/ and links in public/, as the pipeline builds it
+	imageConfig bool // config_local.inc.php and config.inc.php in config/, as the runtime Dockerfiles put them
 	noDumps     bool
 }
 
@@ -57,6 +58,11 @@ func newTree(t *testing.T, spec treeSpec) string {
 			if err := os.Symlink("../data/"+name, filepath.Join(root, "public", name)); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	if spec.imageConfig {
+		for _, name := range []string{"config_local.inc.php", "config.inc.php"} {
+			copyFile(t, filepath.Join("common", name), filepath.Join(root, "config", name))
 		}
 	}
 	return root
@@ -147,7 +153,54 @@ type scriptRun struct {
 // environment on top of a minimal one. secrets must never appear in its output.
 func startScript(t *testing.T, env []string, secrets []string, script string, args ...string) *scriptRun {
 	t.Helper()
+	return startScriptIn(t, nil, env, secrets, script, args...)
+}
+
+// startScriptIn is startScript, confined by c unless it is nil.
+func startScriptIn(t *testing.T, c *confinement, env []string, secrets []string, script string, args ...string) *scriptRun {
+	t.Helper()
 	abs, err := filepath.Abs(filepath.Join("common", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := append([]string{abs}, args...)
+	busybox := busyboxMode && isShellScript(t, abs)
+	if busybox {
+		// As the fpm-alpine image runs it: its /bin/sh is busybox (here it is dash).
+		argv = append([]string{busyboxSetup(t).busybox, "sh"}, argv...)
+	}
+	if c != nil {
+		argv = c.wrap(argv)
+	}
+	return startRun(t, script, "", env, secrets, argv, busybox)
+}
+
+// startSourced runs the shell script source with the entrypoint's functions loaded: it sources
+// docker-entrypoint.sh (whose guard keeps _main from running) from the scripts' directory,
+// under busybox sh in busybox mode, with startScript's environment.
+func startSourced(t *testing.T, env []string, secrets []string, source string) *scriptRun {
+	t.Helper()
+	common, err := filepath.Abs("common")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := "/bin/sh"
+	if busyboxMode {
+		sh = busyboxSetup(t).busybox
+	}
+	// $0 is "sh", so that the entrypoint takes itself to be sourced.
+	argv := []string{sh, "-c", ". ./docker-entrypoint.sh\n" + source, "sh"}
+	if busyboxMode {
+		argv = slices.Insert(argv, 1, "sh")
+	}
+	return startRun(t, "a shell with the entrypoint's functions", common, env, secrets, argv, busyboxMode)
+}
+
+// startRun starts argv in dir (the test's own directory if empty) with the scripts' PATH and
+// env on top of a minimal environment; with busybox, busybox mode's PATH.
+func startRun(t *testing.T, name, dir string, env, secrets, argv []string, busybox bool) *scriptRun {
+	t.Helper()
+	common, err := filepath.Abs("common")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,28 +208,25 @@ func startScript(t *testing.T, env []string, secrets []string, script string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRun{t: t, name: script, output: &testutil.Buffer{}, stderr: &testutil.Buffer{}, secrets: secrets, done: make(chan struct{}),
+	r := &scriptRun{t: t, name: name, output: &testutil.Buffer{}, stderr: &testutil.Buffer{}, secrets: secrets, done: make(chan struct{}),
 		// Parallel tests must not share the default /tmp/studip-cron.heartbeat.
 		heartbeat: filepath.Join(t.TempDir(), "studip-cron.heartbeat")}
 	env = append([]string{
 		// The images' scripts, and a stand-in for the apache image's server.
-		"PATH=" + filepath.Dir(abs) + ":" + fakeApache + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-		"STUDIP_CONFIG_TEMPLATE=" + filepath.Join(filepath.Dir(abs), "config_local.inc.php"),
+		"PATH=" + common + ":" + fakeApache + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+		"STUDIP_CONFIG_TEMPLATE=" + filepath.Join(common, "config_local.inc.php"),
 		"STUDIP_CRON_HEARTBEAT=" + r.heartbeat,
 	}, env...)
-	if busyboxMode && isShellScript(t, abs) {
-		// As the fpm-alpine image runs it: its /bin/sh is busybox (here it is dash).
-		bb := busyboxSetup(t)
-		r.cmd = exec.CommandContext(withTimeout(t), bb.busybox, append([]string{"sh", abs}, args...)...)
-		env = append(env, "PATH="+bb.path(t, lastPath(env)))
-	} else {
-		r.cmd = exec.CommandContext(withTimeout(t), abs, args...)
+	if busybox {
+		env = append(env, "PATH="+busyboxSetup(t).path(t, lastPath(env)))
 	}
+	r.cmd = exec.CommandContext(withTimeout(t), argv[0], argv[1:]...)
+	r.cmd.Dir = dir
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.output, io.MultiWriter(r.output, r.stderr)
 	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", script, err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	go func() {
 		r.err = r.cmd.Wait()

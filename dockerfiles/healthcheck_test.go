@@ -138,6 +138,35 @@ func TestHealthcheckApache(t *testing.T) {
 	}
 }
 
+// TestHealthcheckApachePort: without a PORT the apache image's check asks the port Apache
+// listens on, STUDIP_HTTP_PORT (8080 for a user other than root on Kubernetes), 80 unless set.
+func TestHealthcheckApachePort(t *testing.T) {
+	cases := []struct {
+		name    string
+		port    func(address string) string // STUDIP_HTTP_PORT, from the server's address
+		healthy bool
+		want    string
+		anyway  bool // what the machine's port 80 answers is not the test's: only what was asked
+	}{
+		{"STUDIP_HTTP_PORT", func(address string) string { _, port, _ := net.SplitHostPort(address); return port }, true, "answered 200 OK", false},
+		{"80 unless set", func(string) string { return "" }, false, "GET http://127.0.0.1:80/", true},
+		{"not a port", func(string) string { return "http" }, false, "reading STUDIP_HTTP_PORT: 'http' is not a port", false},
+		{"out of range", func(string) string { return "65536" }, false, "reading STUDIP_HTTP_PORT: '65536' is not a port", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			address := httpAnswering(http.StatusOK)(t)
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=apache", "STUDIP_HTTP_PORT=" + c.port(address)})
+			if c.anyway {
+				mustContain(t, out, c.want)
+				return
+			}
+			checkResult(t, out, code, c.healthy, c.want)
+		})
+	}
+}
+
 // fcgiAnswering serves php-fpm's ping request over FastCGI with the status and body; any
 // other request gets a 400, which fails the check.
 func fcgiAnswering(status int, body string) func(*testing.T) string {

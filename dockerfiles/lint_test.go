@@ -274,3 +274,55 @@ func readFile(t *testing.T, name string) []byte {
 	}
 	return dt
 }
+
+// TestDockerfileRuntimeForAnyUser: the runtime stages are what a user other than root and a
+// read-only root filesystem need: the tree's two config files in place before the pipeline
+// adds the tree, and the data directory the web server's, writable by group 0; the apache
+// image listens on STUDIP_HTTP_PORT (80 by default) through its ports.conf.
+func TestDockerfileRuntimeForAnyUser(t *testing.T) {
+	for _, name := range runtimeDockerfiles {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stages := parseStages(t, readFile(t, name))
+			commands := inheritedCommands(stages, len(stages)-1)
+			copied := map[string]string{} // source -> destination
+			env := map[string]string{}
+			var runs []string
+			for _, cmd := range commands {
+				switch c := cmd.(type) {
+				case *instructions.CopyCommand:
+					for _, src := range c.SourcePaths {
+						copied[src] = c.DestPath
+					}
+				case *instructions.EnvCommand:
+					for _, kv := range c.Env {
+						env[kv.Key] = kv.Value
+					}
+				case *instructions.RunCommand:
+					runs = append(runs, strings.Join(c.CmdLine, " "))
+				}
+			}
+			want := map[string]string{
+				"common/config_local.inc.php": "/var/www/studip/config/",
+				"common/config.inc.php":       "/var/www/studip/config/",
+			}
+			if path.Dir(name) == "apache" {
+				want["apache/ports.conf"] = "/etc/apache2/ports.conf"
+				if env["STUDIP_HTTP_PORT"] != "80" {
+					t.Errorf("STUDIP_HTTP_PORT is %q, want 80", env["STUDIP_HTTP_PORT"])
+				}
+			}
+			for src, dest := range want {
+				if copied[src] != dest {
+					t.Errorf("%s is copied to %q, want %s", src, copied[src], dest)
+				}
+			}
+			all := strings.Join(runs, "\n")
+			for _, step := range []string{"chown www-data:root /var/www/studip/data", "chmod 0775 /var/www/studip/data"} {
+				if !strings.Contains(all, step) {
+					t.Errorf("no RUN does %q", step)
+				}
+			}
+		})
+	}
+}

@@ -74,12 +74,12 @@ func TestApacheUploadLimit(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			_, port, _ := net.SplitHostPort(address)
-			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan},
-				phpSettingsEnv(t)...)
+			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
+				"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
 			if c.limit != "" {
 				env = append(env, "PHP_UPLOAD_LIMIT="+c.limit)
 			}
-			startApache(t, env, apacheConfig(t, dir, root, port, ini)).WaitListening(t, address)
+			startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 			testutil.CheckUpload(t, "http://"+address+"/upload.php", c.size, c.taken)
 		})
 	}

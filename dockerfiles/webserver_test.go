@@ -163,37 +163,39 @@ func TestFPMServer(t *testing.T) {
 	}
 }
 
-// siteConf is apache/studip.conf as the test's server needs it: Apache takes neither the
-// document root (/var/www/studip/public) nor the virtual host's port (80) from anywhere
-// else, so the copy has the fixture tree and the test's port in their places, and is
-// otherwise the file as shipped (its logs go to ${APACHE_LOG_DIR}, which the test sets).
-// A file that no longer has either fails here rather than being tested with the wrong tree.
-func siteConf(t *testing.T, root, port string) string {
+// siteConf is apache/studip.conf as the test's server needs it: Apache takes the document
+// root (/var/www/studip/public) from nowhere else, so the copy has the fixture tree in its
+// place, and is otherwise the file as shipped (its port is ${STUDIP_HTTP_PORT}, its logs go
+// to ${APACHE_LOG_DIR}: the test sets both). A file that no longer has the root fails here
+// rather than being tested with the wrong tree.
+func siteConf(t *testing.T, root string) string {
 	t.Helper()
 	site := mustRead(t, "apache/studip.conf")
-	for _, r := range [][2]string{{"/var/www/studip/", root + "/"}, {"<VirtualHost *:80>", "<VirtualHost *:" + port + ">"}} {
-		if !strings.Contains(site, r[0]) {
-			t.Fatalf("adapting apache/studip.conf to the test: it has no %q", r[0])
-		}
-		site = strings.ReplaceAll(site, r[0], r[1])
+	if !strings.Contains(site, "/var/www/studip/") {
+		t.Fatalf("adapting apache/studip.conf to the test: it has no %q", "/var/www/studip/")
 	}
-	return site
+	return strings.ReplaceAll(site, "/var/www/studip/", root+"/")
 }
 
 // apacheConfig stands in for the apache image's server configuration, in dir: what Debian's
 // apache2.conf has that our site relies on (no access outside it, the combined log format),
 // the modules the image enables (prefork for mod_php, rewrite by our Dockerfile, and those
 // of Debian's defaults the site uses), the official image's docker-php.conf (PHP files to
-// PHP, index.php first), the PHP settings of phpIni, and our site (siteConf).
-func apacheConfig(t *testing.T, dir, root, port, ini string) string {
+// PHP, index.php first), the PHP settings of phpIni, our ports.conf and our site (siteConf).
+// The server listens on the environment's STUDIP_HTTP_PORT, as the image's does.
+func apacheConfig(t *testing.T, dir, root, ini string) string {
 	t.Helper()
-	writeFile(t, filepath.Join(dir, "studip.conf"), siteConf(t, root, port))
+	writeFile(t, filepath.Join(dir, "studip.conf"), siteConf(t, root))
+	ports, err := filepath.Abs("apache/ports.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "apache2.conf")
-	writeFile(t, path, strings.NewReplacer("@dir@", dir, "@port@", port, "@modules@", apacheModules, "@ini@", ini).Replace(`
+	writeFile(t, path, strings.NewReplacer("@dir@", dir, "@ports@", ports, "@modules@", apacheModules, "@ini@", ini).Replace(`
 ServerRoot @dir@
 DefaultRuntimeDir @dir@
 PidFile @dir@/apache2.pid
-Listen 127.0.0.1:@port@
+Include @ports@
 User www-data
 Group www-data
 ErrorLog ${APACHE_LOG_DIR}/error.log
@@ -241,8 +243,8 @@ func apacheLogs(t *testing.T, dir string) string {
 
 // startApache starts Apache with the configuration conf as the image's apache2-foreground
 // does: through Apache's envvars, which read apache/studip-envvars.sh, so that the
-// environment env (PHP_UPLOAD_LIMIT) sets what studip.conf reads.
-func startApache(t *testing.T, env []string, conf string) *testutil.Server {
+// environment env (PHP_UPLOAD_LIMIT) sets what studip.conf reads; confined by c unless nil.
+func startApache(t *testing.T, c *confinement, env []string, conf string) *testutil.Server {
 	t.Helper()
 	apache := testutil.LookTool(t, "apache2")
 	testutil.LookFile(t, phpModule)
@@ -250,8 +252,11 @@ func startApache(t *testing.T, env []string, conf string) *testutil.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testutil.StartServer(t, env, testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`,
-		envvars, apache, "-f", conf, "-DFOREGROUND")
+	argv := []string{testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`, envvars, apache, "-f", conf, "-DFOREGROUND"}
+	if c != nil {
+		return c.start(t, env, argv)
+	}
+	return testutil.StartServer(t, env, argv[0], argv[1:]...)
 }
 
 // get requests path from the server at address and returns the answer with its body.
@@ -283,9 +288,9 @@ func TestApacheServer(t *testing.T) {
 	ini, scan := phpIni(t, true)
 	address := closedAddress(t) // for Apache to listen on
 	_, port, _ := net.SplitHostPort(address)
-	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, containerEnv},
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port, containerEnv},
 		phpSettingsEnv(t)...)
-	startApache(t, env, apacheConfig(t, dir, root, port, ini)).WaitListening(t, address)
+	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {
 		resp, body := get(t, address, "/")

@@ -81,9 +81,9 @@ func TestEnvironmentTableCatches(t *testing.T) {
 			edit: map[string]string{
 				"common/studip-functions.sh": "file_env() {\n    local value file\n    eval \"value=\\${$1:-} file=\\${$1_FILE:-}\"\n}\n",
 				"common/docker-entrypoint.sh": "read_secrets() {\n    local name\n" +
-					"    for name in MYSQL_HOST MYSQL_PASSWORD; do\n        file_env \"$name\"\n    done\n}\n",
+					"    for name in STUDIP_NEW_SECRET MYSQL_PASSWORD; do\n        file_env \"$name\"\n    done\n}\n",
 			},
-			wants: []string{"MYSQL_HOST_FILE is read by docker-entrypoint.sh but missing"},
+			wants: []string{"STUDIP_NEW_SECRET_FILE is read by docker-entrypoint.sh but missing"},
 		},
 		{
 			name:  "entrypoint reads an undocumented variable",
@@ -141,9 +141,9 @@ func TestEnvironmentTableCatches(t *testing.T) {
 		},
 		{
 			name: "a computed name, its variables named in a comment",
-			edit: map[string]string{"common/config_local.inc.php": "// envvars: STUDIP_CONFIG_<NAME>_FILE\n" +
+			edit: map[string]string{"common/config_local.inc.php": "// envvars: STUDIP_OTHER_<NAME>_FILE\n" +
 				"foreach (getenv() as $name => $file) {\n    $_ENV[$name] = $file;\n}\n"},
-			rows: map[string]string{"STUDIP_CONFIG_<NAME>_FILE": "config_local.inc.php"},
+			rows: map[string]string{"STUDIP_OTHER_<NAME>_FILE": "config_local.inc.php"},
 		},
 		{
 			name:  "the script reads the whole environment",
@@ -157,8 +157,8 @@ func TestEnvironmentTableCatches(t *testing.T) {
 		},
 		{
 			name:  "Apache listens on a port from the environment",
-			edit:  map[string]string{"apache/studip.conf": "Listen ${STUDIP_HTTP_PORT}\n"},
-			rows:  map[string]string{"STUDIP_HTTP_PORT": "studip.conf"},
+			edit:  map[string]string{"apache/studip.conf": "Listen ${STUDIP_OTHER_PORT}\n"},
+			rows:  map[string]string{"STUDIP_OTHER_PORT": "studip.conf"},
 			wants: nil,
 		},
 		{

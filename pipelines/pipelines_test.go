@@ -337,7 +337,6 @@ func TestTreeLayout(t *testing.T) {
 		"withDirectory public/assets <- directory /src/public/assets",
 		"withDirectory composer <- directory /src/composer",
 		"withoutDirectory data",
-		"withNewDirectory data",
 		"withDirectory seed/pictures <- directory public/pictures",
 		"withoutDirectory public/pictures",
 		"withSymlink public/pictures -> ../data/pictures",

@@ -155,14 +155,15 @@ func (p *Pipeline) dependencies(checkout *dagger.Directory, composerImage string
 var seeded = []string{"pictures", "plugins_packages"}
 
 // layout is the tree as it goes into the image: checkout plus assets and dependencies, the
-// seeded folders moved to seed/ and replaced by links into data/, and data/ empty. Directory
-// operations only: nothing runs, on no platform.
+// seeded folders moved to seed/ and replaced by links into data/, and no data/: the runtime's
+// data directory (www-data, group 0, mode 0775, for any uid with group 0) must stay as its
+// Dockerfile made it, which a copied data/ would change. Directory operations only: nothing
+// runs, on no platform.
 func layout(checkout, assets, dependencies *dagger.Directory) *dagger.Directory {
 	tree := checkout.
 		WithDirectory("public/assets", assets).
 		WithDirectory(composerDir, dependencies).
-		WithoutDirectory("data").
-		WithNewDirectory("data")
+		WithoutDirectory("data")
 	for _, d := range seeded {
 		tree = tree.
 			WithDirectory("seed/"+d, checkout.Directory("public/"+d)).

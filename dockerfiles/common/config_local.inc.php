@@ -1,7 +1,8 @@
 <?php
 /*
- * config/config_local.inc.php of the Stud.IP container images, written by the entrypoint on
- * the first start of a container and never overwritten: mount your own file there to replace it.
+ * config/config_local.inc.php of the Stud.IP container images, in place in the image's tree
+ * (the entrypoint copies it into a tree that lacks it, and never overwrites it): mount your
+ * own file there to replace it.
  *
  * Every value comes from the container's environment (docs/image-contract.md lists the variables).
  * Stud.IP loads this file after config_defaults.inc.php, so what is set here wins.
@@ -17,6 +18,22 @@ $studip_image_flag = static function ($name) use ($studip_image_env) {
     return filter_var($studip_image_env($name), FILTER_VALIDATE_BOOLEAN);
 };
 
+// A secret may be given as the name of a file that holds it (NAME_FILE: a Docker or Kubernetes
+// secret), by the rule of the entrypoint's file_env (studip-functions.sh): the entrypoint hands
+// the server NAME itself; this covers the consoles started beside it (docker exec ... cli/studip),
+// which get the container's own environment. The same names: the database's, STUDIP_CONFIG_*.
+// envvars: MYSQL_HOST_FILE MYSQL_USER_FILE MYSQL_PASSWORD_FILE MYSQL_DATABASE_FILE STUDIP_CONFIG_<NAME>_FILE
+foreach (getenv() as $studip_image_name => $studip_image_file) {
+    // envvars: MYSQL_HOST MYSQL_USER MYSQL_PASSWORD MYSQL_DATABASE STUDIP_CONFIG_<NAME>
+    if (preg_match('/^(MYSQL_(?:HOST|USER|PASSWORD|DATABASE)|STUDIP_CONFIG_\w+)_FILE$/', $studip_image_name, $studip_image_match)
+        && $studip_image_file !== '' && $studip_image_env($studip_image_match[1]) === null) {
+        // Trailing newlines dropped, as the entrypoint's shell does.
+        $studip_image_value = rtrim((string) file_get_contents($studip_image_file), "\n");
+        putenv($studip_image_match[1] . '=' . $studip_image_value);
+        $_ENV[$studip_image_match[1]] = $studip_image_value;
+    }
+}
+
 // The database. Stud.IP puts the host into a PDO DSN ("mysql:host=...;dbname=..."), which
 // takes a port only as a parameter of its own.
 $DB_STUDIP_HOST = (string) $studip_image_env('MYSQL_HOST');
@@ -25,11 +42,7 @@ if ($studip_image_port !== null && $studip_image_port !== '3306') {
     $DB_STUDIP_HOST .= ';port=' . $studip_image_port;
 }
 $DB_STUDIP_USER = (string) $studip_image_env('MYSQL_USER');
-$studip_image_password_file = $studip_image_env('MYSQL_PASSWORD_FILE');
-$DB_STUDIP_PASSWORD = $studip_image_password_file === null
-    ? (string) $studip_image_env('MYSQL_PASSWORD')
-    // Trailing newlines dropped, as the entrypoint's shell does.
-    : rtrim((string) file_get_contents($studip_image_password_file), "\n");
+$DB_STUDIP_PASSWORD = (string) $studip_image_env('MYSQL_PASSWORD');
 $DB_STUDIP_DATABASE = (string) $studip_image_env('MYSQL_DATABASE');
 
 // ENV names the environment; Stud.IP 6's own STUDIP_ENV is honoured where ENV is not set.
@@ -69,4 +82,5 @@ if ($studip_image_url !== null) {
 }
 
 // Stud.IP turns every variable this file leaves behind into a global.
-unset($studip_image_env, $studip_image_flag, $studip_image_port, $studip_image_password_file, $studip_image_url);
+unset($studip_image_env, $studip_image_flag, $studip_image_name, $studip_image_file, $studip_image_match, $studip_image_value,
+    $studip_image_port, $studip_image_url);

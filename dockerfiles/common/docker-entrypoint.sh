@@ -1,55 +1,71 @@
 #!/bin/sh
 # Entrypoint of the Stud.IP images. Before it runs the web server (apache2-foreground,
 # php-fpm) or studip-cron it
-#   1. links public/pictures and public/plugins_packages into the data volume and seeds them,
-#   2. writes config/config_local.inc.php and config/config.inc.php where they are missing,
-#   3. waits for the database (and warns when its sql_mode is strict),
-#   4. under a database lock: installs Stud.IP's dumps into an empty database and, with
-#      AUTO_MIGRATE, runs the migrations.
+#   1. reads the secrets given as files (file_env),
+#   2. links public/pictures and public/plugins_packages into the data volume and seeds them,
+#   3. writes config/config_local.inc.php and config/config.inc.php where they are missing,
+#   4. waits for the database (and warns when its sql_mode is strict),
+#   5. under a database lock (studip-lock.sh): installs Stud.IP's dumps into an empty database,
+#      with AUTO_MIGRATE runs the migrations, and runs the hooks in /docker-entrypoint.d.
+# It runs as root (then it hands the data volume to www-data and runs Stud.IP's console and
+# the hooks as www-data) or as any other user (--user, an arbitrary uid with group 0 as on
+# OpenShift), and writes nothing outside the data volume and /tmp when the tree is complete
+# (the images ship both config files), so that the root filesystem may be read-only.
 # Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
 # The variables it reads are listed in docs/image-contract.md ("Environment variables").
+#
+# Shaped as the official images' entrypoints: one function per step, _main at the bottom, run
+# only when this file is executed; a test may source it to call the functions.
 set -eu
 
 studip_log_name=studip-entrypoint
+# Beside this script. A test that sources this file does so from the scripts' directory: its
+# $0 is then its own shell, whose directory is taken to be the current one.
 # shellcheck source-path=SCRIPTDIR source=studip-functions.sh
 . "$(dirname -- "$0")/studip-functions.sh"
-
-STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_local.inc.php}
-data=$STUDIP_ROOT/data
-is_root=
-[ "$(id -u)" != 0 ] || is_root=1
+# shellcheck source-path=SCRIPTDIR source=studip-lock.sh
+. "$(dirname -- "$0")/studip-lock.sh"
 
 # alarm LEVEL HEADLINE DETAIL...: logs HEADLINE and DETAIL loudly, and HEADLINE on stderr as
 # LEVEL: the container carries on, and this must not go unnoticed.
 alarm() {
-    alarm_level=$1 alarm_headline=$2
+    local level="$1" headline="$2"
     shift 2
-    studip_log "!!! $alarm_headline: $*"
-    printf '%s: %s: %s\n' "$studip_log_name" "$alarm_level" "$alarm_headline" >&2
+    studip_log "!!! $headline: $*"
+    printf '%s: %s: %s\n' "$studip_log_name" "$level" "$headline" >&2
 }
 
 # --- the environment ---------------------------------------------------------------------
 
+# read_secrets: every variable that may hold a secret can come from a file instead (NAME_FILE,
+# a Docker or Kubernetes secret): the database's, and every STUDIP_CONFIG_<NAME> of Stud.IP.
+read_secrets() {
+    local name
+    for name in MYSQL_HOST MYSQL_USER MYSQL_PASSWORD MYSQL_DATABASE $(studip_config_file_names); do
+        file_env "$name"
+    done
+}
+
+# studip_config_file_names: the NAME of every STUDIP_CONFIG_NAME_FILE in the environment.
+# envvars: STUDIP_CONFIG_<NAME>_FILE STUDIP_CONFIG_<NAME>
+studip_config_file_names() {
+    env | sed -n 's/^\(STUDIP_CONFIG_[A-Za-z0-9_]*\)_FILE=.*/\1/p'
+}
+
+# check_environment: reads and checks every setting, so that a bad value stops the container
+# before it changes anything. Sets STUDIP_CONFIG_TEMPLATE, data, is_root, db_port, db_wait and
+# the flags demo_data, auto_migrate and migrate_strict.
 check_environment() {
+    local name value
+    read_secrets
     for name in MYSQL_HOST MYSQL_USER MYSQL_DATABASE; do
         eval "value=\${$name:-}"
         [ -n "$value" ] || studip_fail "checking the environment: $name is required"
     done
-    if [ -n "${MYSQL_PASSWORD_FILE:-}" ]; then
-        [ -z "${MYSQL_PASSWORD:-}" ] ||
-            studip_fail "checking the environment: MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are both set; set one"
-        if [ ! -f "$MYSQL_PASSWORD_FILE" ] || [ ! -r "$MYSQL_PASSWORD_FILE" ]; then
-            studip_fail "reading MYSQL_PASSWORD_FILE: $MYSQL_PASSWORD_FILE is not a readable file"
-        fi
-        db_password=$(cat -- "$MYSQL_PASSWORD_FILE")
-    elif [ -n "${MYSQL_PASSWORD:-}" ]; then
-        db_password=$MYSQL_PASSWORD
-    else
+    [ -n "${MYSQL_PASSWORD:-}" ] ||
         studip_fail "checking the environment: MYSQL_PASSWORD or MYSQL_PASSWORD_FILE is required"
-    fi
     db_port=$(studip_number MYSQL_PORT 3306)
     db_wait=$(studip_number STUDIP_DB_WAIT 60)
-    # Read every flag now, so that a bad value stops the container before it changes anything.
     demo_data='' auto_migrate='' migrate_strict=''
     if studip_flag DEMO_DATA; then demo_data=1; fi
     if studip_flag AUTO_MIGRATE; then auto_migrate=1; fi
@@ -58,6 +74,28 @@ check_environment() {
     studip_flag AUTO_PROXY || :
     studip_flag STUDIP_CACHING_ENABLE || :
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
+    STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_local.inc.php}
+    data=$STUDIP_ROOT/data
+    hooks=${STUDIP_HOOKS_DIR:-/docker-entrypoint.d}
+    is_root=
+    [ "$(id -u)" != 0 ] || is_root=1
+}
+
+# check_http_port COMMAND: for Apache (the apache image's server), STUDIP_HTTP_PORT must be a
+# port; as a user other than root, Apache cannot bind one below the kernel's first
+# unprivileged port (1024, unless the runtime lowers it, as Docker does): say what to set.
+check_http_port() {
+    local port first
+    [ "${1##*/}" = apache2-foreground ] || return 0
+    port=$(studip_number STUDIP_HTTP_PORT 80)
+    if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+        studip_fail "reading STUDIP_HTTP_PORT: $port is not a port (1 to 65535)"
+    fi
+    [ -z "$is_root" ] || return 0
+    first=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null) || first=1024
+    [ "$port" -lt "$first" ] || return 0
+    alarm warning "APACHE CANNOT LISTEN ON PORT $port" "it runs as uid $(id -u), and ports below $first need root" \
+        "here: set STUDIP_HTTP_PORT=8080 (and send the Service or the published port there)"
 }
 
 # copy_new FROM TO: copies FROM to TO unless TO exists, and never replaces a file: the copy goes
@@ -79,9 +117,7 @@ copy_new() {
 # link_and_seed NAME: makes public/NAME the link ../data/NAME and copies what the tree ships
 # for it (seed/NAME) into data/NAME, file by file, keeping every file that is already there.
 link_and_seed() {
-    public=$STUDIP_ROOT/public/$1
-    seed=$STUDIP_ROOT/seed/$1
-    target=$data/$1
+    local public="$STUDIP_ROOT/public/$1" seed="$STUDIP_ROOT/seed/$1" target="$data/$1" path from to
     if [ -d "$public" ] && [ ! -L "$public" ]; then
         # A tree in the plain layout: its shipped folder becomes the seed.
         [ ! -e "$seed" ] || studip_fail "linking public/$1: the tree has both public/$1 and seed/$1"
@@ -114,16 +150,21 @@ link_and_seed() {
 }
 
 prepare_data_directory() {
+    local dir
     mkdir -p "$data" || studip_fail "preparing the data directory: cannot create $data"
+    if [ -z "$is_root" ]; then
+        [ -w "$data" ] || studip_fail "preparing the data directory: $data is not writable by uid $(id -u)" \
+            "(gid $(id -g)); make it writable by that user or group (Kubernetes: fsGroup)"
+        # As on OpenShift, where the uid is arbitrary and the group 0: what this start and the
+        # server create in the volume stays writable by the group, and so by the next uid.
+        umask 0002
+    fi
     for dir in archiv assets_cache extern_config media_cache oer oer_logos pictures plugins_packages upload_doc; do
         mkdir -p "$data/$dir"
     done
     link_and_seed pictures
     link_and_seed plugins_packages
-    if [ -z "$is_root" ]; then
-        [ -w "$data" ] || studip_fail "preparing the data directory: $data is not writable by uid $(id -u)"
-        return 0
-    fi
+    [ -n "$is_root" ] || return 0
     # Only the top of the volume is checked on each start: a volume whose top is owned by
     # someone else (a new bind mount, a backup restored as root) is handed over once, whole.
     if [ -n "$(find "$data" -prune ! -user "$studip_web_user")" ]; then
@@ -137,10 +178,13 @@ prepare_data_directory() {
 
 # --- configuration -----------------------------------------------------------------------
 
-# write_once FROM TO: copies FROM to TO unless TO exists; never overwrites.
+# write_once FROM TO: copies FROM to TO unless TO exists; never overwrites. The images' trees
+# have both files: this is for trees that lack them.
 write_once() {
-    name=${2#"$STUDIP_ROOT"/}
+    local name="${2#"$STUDIP_ROOT"/}"
     [ -e "$2" ] || [ -f "$1" ] || studip_fail "writing $name: $1 is missing"
+    [ -e "$2" ] || [ -w "${2%/*}" ] ||
+        studip_fail "writing $name: ${2%/*} is not writable by uid $(id -u) (a read-only tree?); mount the file there"
     if [ ! -e "$2" ] && copy_new "$1" "$2"; then
         chmod 0644 "$2"
         studip_log "wrote $name from $1"
@@ -161,8 +205,9 @@ option_value() {
     printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"
 }
 
-# The client reads the credentials from an option file only this user can read: a password
-# on a command line is visible to every process in the container.
+# write_client_config: makes the private directory tmp (removed on exit) and in it the client's
+# option file client_config. The client reads the credentials from there, readable by this
+# user alone: a password on a command line is visible to every process in the container.
 write_client_config() {
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
@@ -176,17 +221,19 @@ write_client_config() {
             echo "host=$(option_value "$MYSQL_HOST")"
             echo "port=$db_port"
             echo "user=$(option_value "$MYSQL_USER")"
-            echo "password=$(option_value "$db_password")"
+            echo "password=$(option_value "$MYSQL_PASSWORD")"
             echo 'default-character-set=utf8mb4'
         } >"$client_config"
     )
 }
 
+# db ARGS...: the MariaDB client on the site's database.
 db() {
     mariadb --defaults-file="$client_config" --database="$MYSQL_DATABASE" "$@"
 }
 
 wait_for_database() {
+    local deadline error
     studip_log "waiting up to $db_wait s for database $MYSQL_DATABASE at $MYSQL_HOST:$db_port"
     # date counts whole seconds: one more, so that the wait is never shorter than db_wait.
     deadline=$(($(date +%s) + db_wait + 1))
@@ -207,6 +254,7 @@ wait_for_database() {
 # Stud.IP does not support strict SQL modes (its config/studip-requirements.php), and MariaDB
 # enables STRICT_TRANS_TABLES by default. A site may run so for now: warn, and start.
 check_sql_mode() {
+    local sql_mode
     sql_mode=$(db --batch --skip-column-names --execute='SELECT @@GLOBAL.sql_mode') ||
         studip_fail "reading the sql_mode of the database server at $MYSQL_HOST:$db_port failed"
     case ,$sql_mode, in
@@ -220,53 +268,33 @@ check_sql_mode() {
     esac
 }
 
-# The setup lock is held by one client connection for as long as the setup runs: a second
-# container waits for it, and a container that dies releases it with its connection.
-lock_name="CONCAT('studip-setup.', DATABASE())"
+# The setup lock (studip-lock.sh), one per database: a second container waits for it, and a
+# container that dies releases it with its connection.
+setup_lock="CONCAT('studip-setup.', DATABASE())"
 
-lock_open() {
-    mkfifo "$tmp/lock.in" "$tmp/lock.out"
-    db --unbuffered --batch --skip-column-names <"$tmp/lock.in" >"$tmp/lock.out" 2>"$tmp/lock.err" &
-    lock_pid=$!
-    exec 8>"$tmp/lock.in" 9<"$tmp/lock.out"
-    # A write to a connection that died must fail, not kill this shell.
-    trap '' PIPE
-    # The connection idles while the dumps and migrations run on others; a server closes
-    # connections idle longer than wait_timeout (some are set to minutes), and the lock with
-    # them. This one may idle for as long as the server allows (a year).
-    lock_query "SET SESSION wait_timeout = 31536000; SELECT 1"
+# take_setup_lock: waits for the setup lock, saying so while another container holds it.
+take_setup_lock() {
+    # The first try does not wait, so that the log says why this start pauses.
+    local seconds=0
+    until lock_get "$setup_lock" "$seconds"; do
+        studip_log "waiting for another container that is setting up database $MYSQL_DATABASE"
+        seconds=10
+    done
+    studip_log "holding the setup lock of database $MYSQL_DATABASE"
 }
 
-# lock_ask SQL: runs SQL on the lock's connection; its one-line answer lands in lock_answer.
-# Fails when the connection has ended.
-lock_ask() {
-    printf '%s;\n' "$1" >&8 && IFS= read -r lock_answer <&9
-}
-
-# lock_query SQL: lock_ask, and a connection that ended stops the start.
-lock_query() {
-    lock_ask "$1" || studip_fail "querying database $MYSQL_DATABASE: the connection ended: $(lock_error)"
-}
-
-# lock_error: the client's last error on the lock's connection (it also echoes the statement).
-lock_error() {
-    grep '^ERROR' "$tmp/lock.err" | tail -n 1 | grep . || echo "the client exited"
-}
-
-lock_close() {
-    if lock_ask "SELECT RELEASE_LOCK($lock_name)" && [ "$lock_answer" = 1 ]; then
+release_setup_lock() {
+    if lock_close "$setup_lock"; then
         studip_log "released the setup lock"
     else
         alarm warning "LOST THE SETUP LOCK of database $MYSQL_DATABASE" \
             "its connection ended during the setup ($(lock_error)); another container may have set up at the same time"
     fi
-    exec 8>&- 9<&-
-    wait "$lock_pid" || :
-    trap - PIPE
 }
 
 # choose_dumps: sets dumps to the tree's dump files, in the order they are installed.
 choose_dumps() {
+    local dump
     dumps=
     if [ -f "$STUDIP_ROOT/db/studip-base-installation.sql" ] || [ -f "$STUDIP_ROOT/db/studip-demo-installation.sql" ]; then
         # Stud.IP 6: the demo installation is complete on its own and has the root user.
@@ -303,6 +331,7 @@ need_dump() {
 unfinished_table=studip_image_unfinished_install
 
 install_dumps() {
+    local dump
     choose_dumps
     lock_query "CREATE TABLE $unfinished_table (started TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)
         COMMENT 'Stud.IP image: a first install is running or did not finish; the next start installs again'; SELECT 1"
@@ -327,6 +356,7 @@ drop_unfinished_install() {
 }
 
 run_migrations() {
+    local status
     studip_console migrate cli/migrate.php ||
         studip_fail "running the migrations: the tree has neither cli/studip nor cli/migrate.php"
     studip_log "running the migrations: $studip_cli_line"
@@ -351,24 +381,13 @@ migration_hint() {
 }
 
 setup_database() {
-    lock_open
-    # The first try does not wait, so that the log says why this start pauses.
-    lock_wait=0
-    while :; do
-        lock_query "SELECT GET_LOCK($lock_name, $lock_wait)"
-        case $lock_answer in
-            1) break ;;
-            0) studip_log "waiting for another container that is setting up database $MYSQL_DATABASE" ;;
-            *) studip_fail "taking the setup lock of database $MYSQL_DATABASE: the server answered '$lock_answer'" ;;
-        esac
-        lock_wait=10
-    done
-    studip_log "holding the setup lock of database $MYSQL_DATABASE"
+    local tab tables unfinished installed=''
+    lock_open "$tmp"
+    take_setup_lock
     tab=$(printf '\t')
     lock_query "SELECT COUNT(*), COUNT(NULLIF(TABLE_NAME = '$unfinished_table', 0))
         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
     tables=${lock_answer%%"$tab"*} unfinished=${lock_answer#*"$tab"}
-    installed=
     if [ "$unfinished" != 0 ]; then
         alarm warning "AN EARLIER INSTALL DID NOT FINISH" "database $MYSQL_DATABASE holds the $tables tables of" \
             "a first install that stopped half-way ($unfinished_table is there); no site has run on them:" \
@@ -387,35 +406,78 @@ setup_database() {
     elif [ -z "$installed" ]; then
         migration_hint
     fi
-    lock_close
+    run_hooks
+    release_setup_lock
+}
+
+# run_hooks: runs the executable *.sh files in the hooks directory (/docker-entrypoint.d,
+# mounted or added by a derived image), in the order of their names, as the web server's user
+# in the tree, with the database installed and migrated. They run under the setup lock: one
+# container at a time, so that two replicas do not install the same plugin at once. A hook
+# that fails stops the start.
+run_hooks() {
+    local hook status
+    [ -d "$hooks" ] || return 0
+    for hook in "$hooks"/*.sh; do
+        # The pattern itself when nothing matched.
+        [ -e "$hook" ] || continue
+        if [ ! -x "$hook" ]; then
+            studip_log "skipping hook $hook: it is not executable"
+            continue
+        fi
+        studip_log "running hook $hook"
+        if (studip_exec_as_web_user "$hook"); then
+            continue
+        else
+            status=$?
+        fi
+        studip_fail "running hook $hook: exit code $status; not starting"
+    done
 }
 
 # --- main --------------------------------------------------------------------------------
 
-# A first argument that is an option goes to the server, as in the official PHP images.
-if [ $# -eq 0 ] || [ "${1#-}" != "$1" ]; then
+# needs_setup COMMAND: only the servers and the cron runner need the setup; any other command
+# runs at once and changes nothing, without a database, as in the official images (docker
+# run IMAGE php -v).
+needs_setup() {
+    case ${1##*/} in
+        apache2-foreground | php-fpm | studip-cron) return 0 ;;
+    esac
+    return 1
+}
+
+# default_server: the image's server: apache2-foreground in the apache image, else php-fpm.
+default_server() {
     if command -v apache2-foreground >/dev/null 2>&1; then
-        set -- apache2-foreground "$@"
+        echo apache2-foreground
     else
-        set -- php-fpm "$@"
+        echo php-fpm
     fi
+}
+
+_main() {
+    # A first argument that is an option goes to the server, as in the official PHP images.
+    if [ $# -eq 0 ] || [ "${1#-}" != "$1" ]; then
+        set -- "$(default_server)" "$@"
+    fi
+    needs_setup "$1" || exec "$@"
+
+    check_environment
+    check_http_port "$1"
+    prepare_data_directory
+    write_config
+    write_client_config
+    wait_for_database
+    check_sql_mode
+    setup_database
+    rm -rf "$tmp"
+    trap - EXIT TERM INT
+    studip_log "starting $1"
+    exec "$@"
+}
+
+# Run when executed, not when sourced (a test's shell has another name).
+if [ "${0##*/}" = docker-entrypoint.sh ]; then
+    _main "$@"
 fi
-
-# Only the server and the cron runner need the setup: any other command runs at once and
-# changes nothing, without a database, as in the official images (docker run IMAGE php -v).
-case ${1##*/} in
-    apache2-foreground | php-fpm | studip-cron) ;;
-    *) exec "$@" ;;
-esac
-
-check_environment
-prepare_data_directory
-write_config
-write_client_config
-wait_for_database
-check_sql_mode
-setup_database
-rm -rf "$tmp"
-trap - EXIT TERM INT
-studip_log "starting $1"
-exec "$@"

@@ -19,24 +19,41 @@ studip_fail() {
 # studip_flag NAME: succeeds when the variable NAME holds a true value, fails when it is unset
 # or false, and stops the script on anything else (a typo must not silently mean "off").
 studip_flag() {
-    studip_flag_value=''
-    eval "studip_flag_value=\${$1:-}"
-    case $studip_flag_value in
+    local value
+    eval "value=\${$1:-}"
+    case $value in
         1 | [Tt]rue | TRUE | [Yy]es | YES | [Oo]n | ON) return 0 ;;
         '' | 0 | [Ff]alse | FALSE | [Nn]o | NO | [Oo]ff | OFF) return 1 ;;
     esac
-    studip_fail "reading $1: '$studip_flag_value' is neither true (1, true, yes, on) nor false (0, false, no, off)"
+    studip_fail "reading $1: '$value' is neither true (1, true, yes, on) nor false (0, false, no, off)"
 }
 
 # studip_number NAME DEFAULT: prints the whole number in the variable NAME, or DEFAULT when it
 # is unset or empty.
 studip_number() {
-    studip_number_value=''
-    eval "studip_number_value=\${$1:-$2}"
-    case $studip_number_value in
-        '' | *[!0-9]*) studip_fail "reading $1: '$studip_number_value' is not a whole number" ;;
+    local value
+    eval "value=\${$1:-$2}"
+    case $value in
+        '' | *[!0-9]*) studip_fail "reading $1: '$value' is not a whole number" ;;
     esac
-    printf '%s\n' "$studip_number_value"
+    printf '%s\n' "$value"
+}
+
+# file_env NAME: NAME may be given as the name of a file that holds its value, in NAME_FILE
+# (a Docker or Kubernetes secret), as in the official images. Then NAME is set to the file's
+# contents (without trailing newlines, as $(cat) reads it) and exported, and NAME_FILE unset,
+# so that what this script starts sees NAME alone. Setting both is an error.
+file_env() {
+    local value file
+    eval "value=\${$1:-} file=\${$1_FILE:-}"
+    [ -n "$file" ] || return 0
+    [ -z "$value" ] || studip_fail "checking the environment: $1 and $1_FILE are both set; set one"
+    if [ ! -f "$file" ] || [ ! -r "$file" ]; then
+        studip_fail "reading $1_FILE: $file is not a readable file"
+    fi
+    value=$(cat -- "$file") || studip_fail "reading $1_FILE: cannot read $file"
+    export "$1=$value"
+    unset "$1_FILE"
 }
 
 # studip_console COMMAND LEGACY_SCRIPT: finds how the tree runs a console command: Stud.IP's
@@ -57,12 +74,12 @@ studip_console() {
     studip_cli_line="php $studip_cli${studip_cli_command:+ $studip_cli_command}"
 }
 
-# studip_exec_console: replaces the calling (sub)shell with the console command found by
-# studip_console, run in the tree as the web server's user when this runs as root, so that
-# files it writes stay writable by the web server; as any other user, as that user.
-studip_exec_console() {
+# studip_exec_as_web_user COMMAND...: replaces the calling (sub)shell with COMMAND, run in the
+# tree as the web server's user when this runs as root, so that files it writes stay
+# writable by the web server; as any other user (--user, OpenShift's arbitrary uid), as that
+# user: nothing needs su-exec or setpriv then.
+studip_exec_as_web_user() {
     cd "$STUDIP_ROOT" || exit
-    set -- php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
     if [ "$(id -u)" != 0 ]; then
         exec "$@"
     # su-exec first: Alpine's setpriv is busybox's, which has no --reuid.
@@ -71,5 +88,11 @@ studip_exec_console() {
     elif command -v setpriv >/dev/null 2>&1; then
         exec setpriv --reuid="$studip_web_user" --regid="$studip_web_user" --init-groups -- "$@"
     fi
-    studip_fail "running $studip_cli as $studip_web_user: neither su-exec nor setpriv is installed"
+    studip_fail "running $* as $studip_web_user: neither su-exec nor setpriv is installed"
+}
+
+# studip_exec_console: studip_exec_as_web_user with the console command found by
+# studip_console.
+studip_exec_console() {
+    studip_exec_as_web_user php "$studip_cli" ${studip_cli_command:+"$studip_cli_command"}
 }
