@@ -51,12 +51,7 @@ func TestBuildPush(t *testing.T) {
 
 func TestBuildPushUsage(t *testing.T) {
 	creds := map[string]string{"REGISTRY_USERNAME": "bot", "REGISTRY_PASSWORD": password}
-	tests := []struct {
-		name    string
-		vars    map[string]string
-		args    []string
-		wantErr string
-	}{
+	tests := []usageCase{
 		{name: "two targets", vars: creds, args: []string{"build", "--version", "6.0", "--push", "registry.example/r:t"},
 			wantErr: "ci build: --push pushes one target's images, but 2 are selected (6.0.3 apache, 6.0.3 fpm-alpine); narrow with --version and --base"},
 		{name: "no credentials", args: []string{"build", "--version", "6.0", "--base", "apache", "--push", "registry.example/r:t"},
@@ -68,18 +63,7 @@ func TestBuildPushUsage(t *testing.T) {
 		{name: "not a reference", vars: creds, args: []string{"build", "--version", "6.0", "--base", "apache", "--push", "Registry/R:T"},
 			wantErr: `ci build: --push "Registry/R:T"`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			engine := daggertest.New("linux/amd64")
-			code, _, stderr := runOn(t, engine, tt.vars, tt.args...)
-			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantErr)
-			}
-			if q := engine.Queries(); len(q) > 0 {
-				t.Errorf("the engine was asked %d queries before the input was checked", len(q))
-			}
-		})
-	}
+	checkUsage(t, tests)
 }
 
 // build --source without --version builds the checkout as the line its VERSION names.

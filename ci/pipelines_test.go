@@ -276,15 +276,36 @@ func TestExportCreatesNothingOnFailure(t *testing.T) {
 	}
 }
 
+// usageCase is a command line that is bad input: it must exit 2 with wantErr on stderr.
+type usageCase struct {
+	name    string
+	vars    map[string]string
+	args    []string
+	wantErr string
+}
+
+// checkUsage runs each case on a fake engine of its own: it exits 2 with its message before
+// the engine is asked anything.
+func checkUsage(t *testing.T, tests []usageCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			engine := daggertest.New("linux/amd64")
+			code, _, stderr := runOn(t, engine, tt.vars, tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantErr)
+			}
+			if q := engine.Queries(); len(q) > 0 {
+				t.Errorf("the engine was asked %d queries before the input was checked", len(q))
+			}
+		})
+	}
+}
+
 // Bad input exits 2 before the engine is asked anything.
 func TestPipelineUsage(t *testing.T) {
 	creds := map[string]string{"REGISTRY_USERNAME": "bot", "REGISTRY_PASSWORD": password}
-	tests := []struct {
-		name    string
-		vars    map[string]string
-		args    []string
-		wantErr string
-	}{
+	tests := []usageCase{
 		{name: "no credentials", args: []string{"publish"}, wantErr: "ci publish: REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set"},
 		{name: "no password", vars: map[string]string{"REGISTRY_USERNAME": "bot"}, args: []string{"publish"},
 			wantErr: "REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set"},
@@ -306,18 +327,7 @@ func TestPipelineUsage(t *testing.T) {
 		{name: "export to a file", args: []string{"build", "--export", fixtureFile},
 			wantErr: "ci build: --export: " + fixtureFile + " is not a directory"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			engine := daggertest.New("linux/amd64")
-			code, _, stderr := runOn(t, engine, tt.vars, tt.args...)
-			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantErr)
-			}
-			if q := engine.Queries(); len(q) > 0 {
-				t.Errorf("the engine was asked %d queries before the input was checked", len(q))
-			}
-		})
-	}
+	checkUsage(t, tests)
 }
 
 // Without an engine, the pipeline commands say so at once, and how to get one.

@@ -43,12 +43,7 @@ func TestTestLocalSource(t *testing.T) {
 // its git ref. Both exit 2 before the engine is asked anything.
 func TestSourceUsage(t *testing.T) {
 	creds := map[string]string{"REGISTRY_USERNAME": "bot", "REGISTRY_PASSWORD": password}
-	tests := []struct {
-		name    string
-		vars    map[string]string
-		args    []string
-		wantErr string
-	}{
+	tests := []usageCase{
 		{name: "test of two versions", args: []string{"test", "--source", "."},
 			wantErr: "ci test: --source replaces the source of one Stud.IP version, but 3 are selected (nightly, 6.0.3, 5.5.8); narrow with --version"},
 		{name: "test of a test image", args: []string{"test", "--version", "tests-php8.3", "--source", "."},
@@ -60,16 +55,5 @@ func TestSourceUsage(t *testing.T) {
 		{name: "publish dry run", args: []string{"publish", "--dry-run", "--version", "6.0", "--source", "."},
 			wantErr: "ci publish: --source: publish builds every release from its git ref"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			engine := daggertest.New("linux/amd64")
-			code, _, stderr := runOn(t, engine, tt.vars, tt.args...)
-			if code != 2 || !strings.Contains(stderr, tt.wantErr) {
-				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.wantErr)
-			}
-			if q := engine.Queries(); len(q) > 0 {
-				t.Errorf("the engine was asked %d queries before the input was checked", len(q))
-			}
-		})
-	}
+	checkUsage(t, tests)
 }
