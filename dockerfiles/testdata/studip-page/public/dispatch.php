@@ -1,9 +1,13 @@
 <?php
 // A stand-in for Stud.IP's front controller: routes by PATH_INFO, as Stud.IP's does, and
 // answers /login with a page that names Stud.IP, once the session cookie that /login sets is
-// sent back (a browser does); anything else is a 404.
+// sent back (a browser does); /loop sends the browser back to itself; anything else is a 404.
 require __DIR__ . '/../lib/bootstrap.php';
 $route = $_SERVER['PATH_INFO'] ?? '';
+if ($route === '/loop') {
+    header('Location: /dispatch.php/loop');
+    exit;
+}
 if ($route !== '/login' || $_SERVER['REQUEST_URI'] !== '/dispatch.php/login') {
     http_response_code(404);
     echo "no route for '$route' (REQUEST_URI {$_SERVER['REQUEST_URI']})\n";
