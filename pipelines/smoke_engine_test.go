@@ -249,37 +249,61 @@ func checkServedBeside(t *testing.T, img, exec *daggertest.Node) {
 	}
 }
 
-// TestSmokeTestReportsBrokenServer: when serve.sh finds the server broken, the target fails,
-// naming itself, the platform and the check, with serve.sh's report (the server's answer and
-// the end of its log), and nothing of it is pushed.
-func TestSmokeTestReportsBrokenServer(t *testing.T) {
-	report := "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
-		"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
-		"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
-		"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n"
-	_, results := runTargets(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, pipelines.Options{},
-		pipelines.Steps{Test: true, Publish: &pipelines.Publish{DryRun: true}},
-		func(e *daggertest.Engine, f *versions.File) {
-			e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
-			e.FailExec(func(n *daggertest.Node) bool {
-				args := n.Strings("args")
-				return n.Field == "withExec" && len(args) > 1 && args[1] == "/smoke/serve.sh"
-			}, report)
+// TestSmokeTestReportsFailure: when a check finds the image broken, the target fails, naming
+// itself, the platform and the check, with the check's report, and nothing of it is pushed.
+func TestSmokeTestReportsFailure(t *testing.T) {
+	tests := []struct {
+		name, script, report string
+		want                 []string
+	}{
+		{
+			name:   "a broken server",
+			script: "/smoke/serve.sh",
+			// serve.sh's report: the server's answer and the end of its log.
+			report: "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
+				"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
+				"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
+				"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n",
+			want: []string{
+				"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
+				"answer: HTTP/1.1 500 Internal Server Error",
+				`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
+			},
+		},
+		{
+			name:   "English that shows German",
+			script: "/smoke/locales.php",
+			report: "gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8, not the catalog's 'Courses' " +
+				"(/var/www/studip/locale/en/LC_MESSAGES/studip.mo): the system has no en_GB locale, or PHP's gettext does not follow it\n",
+			want: []string{
+				"smoke-testing 6.0.3 apache on linux/amd64: locales: setlocale, gettext with the tree's catalogs:",
+				"gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, results := runTargets(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, pipelines.Options{},
+				pipelines.Steps{Test: true, Publish: &pipelines.Publish{DryRun: true}},
+				func(e *daggertest.Engine, f *versions.File) {
+					e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
+					e.FailExec(func(n *daggertest.Node) bool {
+						args := n.Strings("args")
+						return n.Field == "withExec" && len(args) > 1 && args[1] == tt.script
+					}, tt.report)
+				})
+			if len(results) != 1 || results[0].Err == nil {
+				t.Fatalf("want the one target failed, got %+v", results)
+			}
+			msg := results[0].Err.Error()
+			for _, want := range tt.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the error does not say %q:\n%s", want, msg)
+				}
+			}
+			if len(results[0].Pushed) != 0 {
+				t.Errorf("a target that failed its smoke test pushed %v", results[0].Pushed)
+			}
 		})
-	if len(results) != 1 || results[0].Err == nil {
-		t.Fatalf("want the one target failed, got %+v", results)
-	}
-	msg := results[0].Err.Error()
-	for _, want := range []string{
-		"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
-		"answer: HTTP/1.1 500 Internal Server Error",
-		`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
-	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("the error does not say %q:\n%s", want, msg)
-		}
-	}
-	if len(results[0].Pushed) != 0 {
-		t.Errorf("a target that failed its smoke test pushed %v", results[0].Pushed)
 	}
 }
