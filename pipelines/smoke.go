@@ -32,7 +32,9 @@ const coverageDriver = "pcov"
 
 // locales are the system locales of the languages Stud.IP ships a catalog for, as it asks
 // for them (lib/language.inc.php: setlocale(LC_ALL, '<lang>.UTF-8')): without them its
-// English UI shows German. dockerfiles/common/build-locales.sh provides them.
+// English UI shows German. dockerfiles/common/build-locales.sh provides them; the smoke
+// test's pipelines/smoke/locales.php checks them, with gettext and the tree's catalogs
+// (locale/en/LC_MESSAGES/studip.mo for en_GB) where the image holds a tree.
 var locales = []string{"de_DE.UTF-8", "en_GB.UTF-8"}
 
 // ciTool is a command that Stud.IP's own CI jobs run in a test image (its .gitlab-ci.yml,
@@ -120,7 +122,6 @@ func (p *Pipeline) smokeTest(ctx context.Context, t plan.Target) error {
 // each in a throwaway container of img with the smoke scripts in /smoke.
 func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	probe := img.WithDirectory("/smoke", p.smokeScripts())
-	localesCheck := check{"locales", probe.WithExec(slices.Concat([]string{"php", "/smoke/locales.php"}, locales))}
 	if t.Source == nil { // a test image: what Stud.IP's CI jobs need
 		tools := []string{"sh", "/smoke/test-image.sh", strconv.Itoa(smokePHPServerPort)}
 		for _, tool := range ciTools {
@@ -129,7 +130,8 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 		return []check{
 			{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions, []string{coverageDriver}))},
 			{"the tools of Stud.IP's CI, php -S", probe.WithExec(tools)},
-			localesCheck,
+			// It holds no tree, so no catalog: setlocale alone.
+			{"locales", probe.WithExec(slices.Concat([]string{"php", "/smoke/locales.php"}, locales))},
 		}
 	}
 	var checks []check
@@ -138,7 +140,8 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	}
 	checks = append(checks,
 		check{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions))},
-		localesCheck,
+		check{"locales: setlocale, gettext with the tree's catalogs", probe.WithExec(slices.Concat(
+			[]string{"php", "/smoke/locales.php", "--catalogs=" + studipRoot + "/locale"}, locales))},
 		check{"composer check-platform-reqs", p.platformReqs(t, probe)},
 	)
 	switch t.Base {

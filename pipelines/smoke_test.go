@@ -162,6 +162,112 @@ func TestLocalesCheck(t *testing.T) {
 	}
 }
 
+// testPO is a catalog as Stud.IP's locale/en holds them, German to English, with what the
+// gettext check must pass over before its message: the header, a message with a context and
+// one with a plural (which gettext() does not look up), and one that the catalog leaves as it
+// is. msgfmt writes them sorted by msgid, all before "Veranstaltungen".
+const testPO = `msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgctxt "Admin"
+msgid "Veranstaltungen"
+msgstr "Lectures"
+
+msgid "Datei"
+msgid_plural "Dateien"
+msgstr[0] "File"
+msgstr[1] "Files"
+
+msgid "OK"
+msgstr "OK"
+
+msgid "Veranstaltungen"
+msgstr "Courses"
+`
+
+// TestLocalesGettext: with a tree's catalogs, the locales check switches language as
+// Stud.IP does and passes only when gettext returns the English of a message it picks from
+// the .mo file (written in either byte order), here with the locales that the images'
+// build-locales.sh compiles (into a LOCPATH of the test's own) and with none.
+func TestLocalesGettext(t *testing.T) {
+	t.Parallel()
+	testutil.LookTool(t, "localedef")
+	testutil.LookFile(t, "/usr/share/i18n/locales/en_GB")
+	msgfmt := testutil.LookTool(t, "msgfmt")
+	withLocales := t.TempDir()
+	if out, err := exec.Command(testutil.LookTool(t, "sh"), "../dockerfiles/common/build-locales.sh", withLocales).CombinedOutput(); err != nil {
+		t.Fatalf("build-locales.sh %s: %v\n%s", withLocales, err, out)
+	}
+	noLocales := t.TempDir()
+
+	// catalogs is a tree's locale folder with locale/en/LC_MESSAGES/studip.mo: msgfmt's .mo of
+	// po in the given byte order, changed by edit.
+	catalogs := func(po, endianness string, edit func([]byte) []byte) string {
+		dir := t.TempDir()
+		src, mo := filepath.Join(dir, "studip.po"), filepath.Join(dir, "studip.mo")
+		if err := os.WriteFile(src, []byte(po), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(msgfmt, "--endianness="+endianness, "-o", mo, src).CombinedOutput(); err != nil {
+			t.Fatalf("msgfmt: %v\n%s", err, out)
+		}
+		body, err := os.ReadFile(mo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages := filepath.Join(dir, "locale", "en", "LC_MESSAGES")
+		if err := os.MkdirAll(messages, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(messages, "studip.mo"), edit(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, "locale")
+	}
+	asIs := func(b []byte) []byte { return b }
+
+	const (
+		english = "en_GB.UTF-8: gettext translates 'Veranstaltungen' into 'Courses'"
+		german  = "de_DE.UTF-8: gettext returns the source 'Veranstaltungen' (no catalog)"
+	)
+	tests := []struct {
+		name     string
+		locpath  string
+		catalogs string
+		wantCode int
+		want     []string // in stdout, or stderr on failure
+	}{
+		{name: "little-endian", locpath: withLocales, catalogs: catalogs(testPO, "little", asIs), want: []string{english, german}},
+		{name: "big-endian", locpath: withLocales, catalogs: catalogs(testPO, "big", asIs), want: []string{english, german}},
+		{name: "without the locales", locpath: noLocales, catalogs: catalogs(testPO, "little", asIs), wantCode: 1, want: []string{
+			"locales missing (setlocale does not switch to them): de_DE.UTF-8 en_GB.UTF-8",
+			"gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8, not the catalog's 'Courses'",
+			"/locale/en/LC_MESSAGES/studip.mo): the system has no en_GB locale, or PHP's gettext does not follow it",
+		}},
+		{name: "no catalog", locpath: withLocales, catalogs: t.TempDir(), wantCode: 1, want: []string{
+			"no catalog studip.mo for de_DE.UTF-8 en_GB.UTF-8 in /"}},
+		{name: "not a catalog", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: not a .mo catalog (no magic number 0x950412de)"},
+			catalogs: catalogs(testPO, "little", func([]byte) []byte { return []byte("msgid \"\"\n") })},
+		{name: "cut short", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: cut short: string"},
+			catalogs: catalogs(testPO, "big", func(b []byte) []byte { return b[:len(b)-40] })},
+		{name: "a later revision", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: revision 2.0, which gettext does not read"},
+			catalogs: catalogs(testPO, "little", func(b []byte) []byte { b[6] = 2; return b })},
+		{name: "nothing translated", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: no message that it translates into something else"},
+			catalogs: catalogs("msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"OK\"\nmsgstr \"OK\"\n", "little", asIs)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := run(t, []string{"LOCPATH=" + tt.locpath}, slices.Concat([]string{"php", "smoke/locales.php", "--catalogs=" + tt.catalogs}, locales)...)
+			for _, want := range tt.want {
+				if code != tt.wantCode || !strings.Contains(stdout+stderr, want) {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, want)
+				}
+			}
+		})
+	}
+}
+
 // toolsPath is a directory of links to this machine's tools that the test-image check calls
 // and its ciTools, less those named in without: a PATH for it.
 func toolsPath(t *testing.T, without ...string) string {
