@@ -82,7 +82,7 @@ func TestSmokeTest(t *testing.T) {
 			"sh /smoke/php-extensions.sh",
 			"php /smoke/locales.php --catalogs=/var/www/studip/locale",
 			"sh /smoke/platform-reqs.sh /var/www/studip",
-			"sh /smoke/serve.sh 600 60 docker-entrypoint.sh php-fpm",
+			"sh /smoke/serve.sh -f / 600 60 docker-entrypoint.sh php-fpm",
 		},
 	}
 	for base, wantChecks := range want {

@@ -503,6 +503,119 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// fpmStandIn is the fpm-alpine image's server standing in for itself: this machine's php-fpm
+// with the image's pool file (dockerfiles/fpm-alpine/zz-studip.conf: /ping, the environment
+// kept) listening on address, serving a tree (the directory it returns, for STUDIP_ROOT)
+// whose public/index.php is the stand-in for Stud.IP (testdata/fake-studip.php). It returns
+// the server's command line too.
+func fpmStandIn(t *testing.T, address string) (root string, command []string) {
+	t.Helper()
+	fpm := testutil.LookTool(t, "php-fpm8.2")
+	dir := t.TempDir()
+	root = filepath.Join(dir, "studip")
+	if err := os.MkdirAll(filepath.Join(root, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile("testdata/fake-studip.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "public/index.php"), page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := filepath.Abs("../dockerfiles/fpm-alpine/zz-studip.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The workers run as whoever runs the test; as root php-fpm wants that said (-R).
+	user, args := "", []string{"-n", "-F", "-y", filepath.Join(dir, "php-fpm.conf")}
+	if os.Geteuid() == 0 {
+		user, args = "user = root\ngroup = root\n", append(args, "-R")
+	}
+	conf := fmt.Sprintf("[global]\npid = %s\nerror_log = /proc/self/fd/2\ndaemonize = no\n\n"+
+		"[www]\n%spm = static\npm.max_children = 2\ncatch_workers_output = yes\ninclude = %s\n\n[www]\nlisten = %s\n",
+		filepath.Join(dir, "php-fpm.pid"), user, pool, address)
+	if err := os.WriteFile(filepath.Join(dir, "php-fpm.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, append([]string{fpm}, args...)
+}
+
+// TestServeFPM runs serve.sh as the fpm-alpine image's smoke test does (-f /) with its
+// studip-healthcheck against php-fpm with the image's pool and the stand-in for Stud.IP:
+// php-fpm answers /ping whether Stud.IP works or not, so the page decides; a Stud.IP that
+// answers 500 fails once the warm-up is over, long before the install's 10 minutes, with the
+// answer (status, page, PHP's message) and the server's log.
+func TestServeFPM(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      func(t *testing.T) []string // the stand-in's
+		before   string                      // shell commands before the server starts: the install
+		grace    string
+		wantCode int
+		want     []string // in stdout+stderr; @ is the server's address
+		unwanted []string
+	}{
+		{name: "healthy", grace: "5",
+			want: []string{"FastCGI /ping at @ answered pong\n", "FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+		{name: "broken: answers 500", grace: "3", wantCode: 1,
+			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
+			want: []string{
+				"FastCGI /ping at @ answered pong\n",
+				"broken: php-fpm answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: " +
+					"FastCGI GET / at @: 500 Internal Server Error: no Stud.IP page",
+				"\n  <h1>Internal Server Error</h1>\n",
+				`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
+				"the end of the server's log (",
+			},
+			unwanted: []string{"no answer within", "a Stud.IP page\n"}},
+		{name: "errors while warming up, then healthy", grace: "60",
+			env: func(t *testing.T) []string {
+				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
+			},
+			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+		{name: "another page", grace: "3", wantCode: 1,
+			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
+			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
+		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
+			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
+	}
+	for _, tt := range tests {
+		for shellName, shell := range shells {
+			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
+				t.Parallel()
+				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+				root, server := fpmStandIn(t, addr)
+				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT="+root)
+				if tt.env != nil {
+					env = append(env, tt.env(t)...)
+				}
+				if tt.before != "" {
+					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
+				}
+				args := append([]string{"-a", addr, "-f", "/", "600", tt.grace}, server...)
+				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
+				if code != tt.wantCode {
+					t.Errorf("exit %d, want %d", code, tt.wantCode)
+				}
+				for _, want := range tt.want {
+					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
+						t.Errorf("output does not say %q", want)
+					}
+				}
+				for _, unwanted := range tt.unwanted {
+					if strings.Contains(stdout+stderr, unwanted) {
+						t.Errorf("output says %q", unwanted)
+					}
+				}
+				if t.Failed() {
+					t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+				}
+			})
+		}
+	}
+}
+
 // TestServeNoAnswer: a server that never answers fails once SECONDS have passed, naming
 // the wait and showing its log.
 func TestServeNoAnswer(t *testing.T) {
