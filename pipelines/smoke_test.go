@@ -440,30 +440,33 @@ func TestServe(t *testing.T) {
 		before   string                      // shell commands before the server starts: the install
 		grace    string
 		wantCode int
-		want     []string // in stdout+stderr
+		want     []string // in stdout+stderr; @ is the server's address
 		unwanted []string
 	}{
-		{name: "healthy", grace: "5", want: []string{"answered 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
+		{name: "healthy", grace: "5",
+			want: []string{"GET http://@/ answered 302 Found\n", "GET http://@/: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
 		{name: "broken: answers 500", grace: "3", wantCode: 1,
 			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
 			want: []string{
-				"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy:",
-				"answer: HTTP/1.1 500 Internal Server Error\n  <!DOCTYPE html>\n",
-				"<h1>Internal Server Error</h1>",
+				"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy: GET http://@/: answered 500 Internal Server Error",
+				// The page's check shows the answer that the health check only names.
+				"\nstudip-healthcheck: unhealthy: GET http://@/: 500 Internal Server Error: no Stud.IP page",
+				"\n  <!DOCTYPE html>\n", "\n  <h1>Internal Server Error</h1>\n",
 				"the end of the server's log (php -S",
 				`PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
 			},
 			unwanted: []string{"no answer within"}},
 		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
-			want: []string{"HTTP/1.1 200 OK, a Stud.IP page"}},
+			want: []string{"GET http://@/: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
 		{name: "errors while warming up, then healthy", grace: "60",
 			env: func(t *testing.T) []string {
 				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
 			},
-			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "a Stud.IP page"}},
-		{name: "another page", grace: "5", wantCode: 1,
-			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
-			want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK\n  It works!\n", "is no Stud.IP page", "the end of the server's log"}},
+			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "GET http://@/: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+		{name: "another page", grace: "3", wantCode: 1,
+			env: func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
+			want: []string{"broken: the server answers, but / is no Stud.IP page 3s after its first answer; last check: " +
+				"studip-healthcheck: unhealthy: GET http://@/: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
 		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
 			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
 	}
@@ -480,13 +483,13 @@ func TestServe(t *testing.T) {
 				if tt.before != "" {
 					server = []string{"sh", "-c", tt.before + `; exec "$@"`, "sh", "php", "-S", addr, "testdata/fake-studip.php"}
 				}
-				args := append([]string{"-a", addr, "-p", "http://" + addr + "/", "600", tt.grace}, server...)
+				args := append([]string{"-a", addr, "-p", "/", "600", tt.grace}, server...)
 				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
 				if code != tt.wantCode {
 					t.Errorf("exit %d, want %d", code, tt.wantCode)
 				}
 				for _, want := range tt.want {
-					if !strings.Contains(stdout+stderr, want) {
+					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
 						t.Errorf("output does not say %q", want)
 					}
 				}
@@ -541,7 +544,7 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	return root, append([]string{fpm}, args...)
 }
 
-// TestServeFPM runs serve.sh as the fpm-alpine image's smoke test does (-f /) with its
+// TestServeFPM runs serve.sh as the fpm-alpine image's smoke test does (-p /) with its
 // studip-healthcheck against php-fpm with the image's pool and the stand-in for Stud.IP:
 // php-fpm answers /ping whether Stud.IP works or not, so the page decides; a Stud.IP that
 // answers 500 fails once the warm-up is over, long before the install's 10 minutes, with the
@@ -562,7 +565,7 @@ func TestServeFPM(t *testing.T) {
 			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
 			want: []string{
 				"FastCGI /ping at @ answered pong\n",
-				"broken: php-fpm answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: " +
+				"broken: the server answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: " +
 					"FastCGI GET / at @: 500 Internal Server Error: no Stud.IP page",
 				"\n  <h1>Internal Server Error</h1>\n",
 				`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
@@ -593,7 +596,7 @@ func TestServeFPM(t *testing.T) {
 				if tt.before != "" {
 					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
 				}
-				args := append([]string{"-a", addr, "-f", "/", "600", tt.grace}, server...)
+				args := append([]string{"-a", addr, "-p", "/", "600", tt.grace}, server...)
 				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
 				if code != tt.wantCode {
 					t.Errorf("exit %d, want %d", code, tt.wantCode)
