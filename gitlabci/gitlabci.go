@@ -55,6 +55,10 @@ type Options struct {
 	// RunnerTags are the runner tags of the jobs that build one platform, so that each runs
 	// on a runner of that platform; a platform without tags runs on any runner (emulated).
 	RunnerTags map[versions.Platform][]string
+	// Commits are the commits the versions' refs named when the pipeline was generated, by
+	// version name (plan.Options.Commits): every job of a publish builds its version's, so
+	// that its platform jobs and its assemble job agree however the branch moves meanwhile.
+	Commits map[string]string
 }
 
 // RunnerTagsVariable is the CI/CD variable that holds the runner tags (comma-separated) of
@@ -84,6 +88,9 @@ func Write(w io.Writer, p *plan.Plan, opts Options) error {
 	stages, vars, what := strs(string(opts.Command)), variables(), "one job per target"
 	if opts.Command == Publish {
 		stages, what = strs(StageStage, PublishStage), "one job per version and platform, then one per version,"
+		if len(opts.Commits) > 0 {
+			what = "each version's source pinned to the commit its ref named then (--ref-commit),\n" + what
+		}
 		vars.Content = append(vars.Content,
 			str(StagingVariable), str("$CI_REGISTRY_IMAGE/staging"),
 			str("STAGING_REGISTRY_USERNAME"), str("$CI_REGISTRY_USER"),
@@ -157,7 +164,7 @@ func publishJobs(p *plan.Plan, opts Options) []*yaml.Node {
 			needs = append(needs, name)
 			job := mapping(pair{"stage", str(StageStage)})
 			job.Content = append(job.Content, runnerTags(opts, pl)...)
-			job.Content = append(job.Content, str("script"), strs(StageCommand(opts.File, v.name, pl)))
+			job.Content = append(job.Content, str("script"), strs(StageCommand(opts.File, v.name, pl, opts.Commits[v.name])))
 			out = append(out, str(name), job)
 		}
 		key := str(PublishStage + " " + v.name)
@@ -169,7 +176,7 @@ func publishJobs(p *plan.Plan, opts Options) []*yaml.Node {
 		out = append(out, key, mapping(
 			pair{"stage", str(PublishStage)},
 			pair{"needs", strs(needs...)},
-			pair{"script", strs(AssembleCommand(opts.File, v.name))},
+			pair{"script", strs(AssembleCommand(opts.File, v.name, opts.Commits[v.name]))},
 		))
 	}
 	return out
@@ -184,16 +191,24 @@ func runnerTags(opts Options, pl versions.Platform) []*yaml.Node {
 	return []*yaml.Node{str("tags"), strs(tags...)}
 }
 
-// StageCommand is the script line of the platform job of version name on platform pl.
-func StageCommand(file, name string, pl versions.Platform) string {
-	return strings.Join([]string{"dagger", "run", "go", "run", "./ci", "publish", "--file", file, "--version", name,
-		"--platform", pl.String(), "--stage", `"$` + StagingVariable + `"`}, " ")
+// StageCommand is the script line of the platform job of version name on platform pl,
+// building commit ("" to resolve the version's ref in the job).
+func StageCommand(file, name string, pl versions.Platform, commit string) string {
+	return publishCommand(file, name, commit, "--platform", pl.String(), "--stage", `"$`+StagingVariable+`"`)
 }
 
-// AssembleCommand is the script line of the assemble job of version name.
-func AssembleCommand(file, name string) string {
-	return strings.Join([]string{"dagger", "run", "go", "run", "./ci", "publish", "--file", file, "--version", name,
-		"--from-stage", `"$` + StagingVariable + `"`}, " ")
+// AssembleCommand is the script line of the assemble job of version name, whose platform
+// jobs built commit.
+func AssembleCommand(file, name, commit string) string {
+	return publishCommand(file, name, commit, "--from-stage", `"$`+StagingVariable+`"`)
+}
+
+func publishCommand(file, name, commit string, args ...string) string {
+	cmd := []string{"dagger", "run", "go", "run", "./ci", "publish", "--file", file, "--version", name}
+	if commit != "" {
+		cmd = append(cmd, "--ref-commit", name+"="+commit)
+	}
+	return strings.Join(append(cmd, args...), " ")
 }
 
 // JobCommand is the script line of t's job: the ci command for t alone (a test image has

@@ -142,6 +142,8 @@ func TestPipelineRules(t *testing.T) {
 		{name: "tag vX.Y.Z", tag: "v6.0.3", want: with("generate publish release", "publish release")},
 		{name: "pre-release tag", tag: "v6.1.0-beta.1", want: with("generate publish release", "publish release")},
 		{name: "other tag", tag: "docs-2026", want: checks},
+		// The review-app component's releases have tags of their own (docs/review-apps.md).
+		{name: "component release tag", tag: "review-app-v1.2.0", want: checks},
 		{name: "trigger with STUDIP_VERSION", vars: map[string]string{"CI_PIPELINE_SOURCE": "trigger", "STUDIP_VERSION": "6.0.3"},
 			want: with("generate publish release", "publish release")},
 		{name: "API run with STUDIP_VERSION on a branch", branch: "feature",

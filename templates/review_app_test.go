@@ -43,7 +43,7 @@ stages:
   - release
 
 include:
-  - component: gitlab.studip.de/studip/docker/review-app@v1.2.0
+  - component: gitlab.studip.de/studip/docker/review-app@` + componentTag + `
     inputs:
 ` + inputs + `
 lint-php:
@@ -53,12 +53,17 @@ lint-php:
 `
 }
 
+// componentTag is a release tag of the component, in the scheme of its own that keeps it
+// apart from the Stud.IP release tags (vX.Y.Z) that publish images.
+const componentTag = "review-app-v1.2.0"
+
 const requiredInputs = `      kube_context: studip/agents:review
       domain: review.studip.example
+      tool_ref: ` + componentTag + `
 `
 
 // project makes dir a Stud.IP-like git checkout whose pipeline includes the component,
-// served from gitlab-ci-local's include cache as if fetched from this project at v1.2.0 (it
+// served from gitlab-ci-local's include cache as if fetched from this project at componentTag (it
 // does not fetch what is cached), with the default branch main and, when branch is given, that
 // branch checked out with a commit of its own.
 func project(t *testing.T, dir, pipeline, branch string) {
@@ -73,7 +78,7 @@ func project(t *testing.T, dir, pipeline, branch string) {
 		"composer.json":  `{"require": {"php": "^8.1"}}` + "\n",
 		// gitlab-ci-local keeps its includes under .gitlab-ci-local/includes/<host of this
 		// project's origin>/<project>/<ref>/.
-		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/v1.2.0/templates/review-app.yml": string(component),
+		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/" + componentTag + "/templates/review-app.yml": string(component),
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, name)
@@ -247,7 +252,6 @@ func TestReviewAppInputs(t *testing.T) {
       auto_stop_in: 2 days
       deploy_stage: release
       ingress_class: nginx
-      tool_ref: v1.2.0
 `), "feature")
 		m := preview(t, dir)
 		build, deploy, stop := mapAt(t, m, "review-app build"), mapAt(t, m, "review-app deploy"), mapAt(t, m, "review-app stop")
@@ -269,7 +273,7 @@ func TestReviewAppInputs(t *testing.T) {
 		}
 		buildScript := script(build, "script")
 		for _, w := range []string{
-			`--branch "v1.2.0"`,
+			`--branch "` + componentTag + `"`,
 			`line="6.1"`,
 			`go run ./ci build --source "$CI_PROJECT_DIR" ${line:+--version "$line"} --base apache --platform linux/amd64 --push "$REVIEW_APP_IMAGE"`,
 			`--domain "review.studip.example"`, `--ingress-class "nginx"`, `--namespace "studip-$CI_ENVIRONMENT_SLUG"`,
@@ -308,7 +312,7 @@ func TestReviewAppInputs(t *testing.T) {
 			t.Errorf("deploy stage %v, want test, a stage of Stud.IP's own", deploy["stage"])
 		}
 		s := script(build, "script")
-		for _, w := range []string{`line=""`, `--branch "main"`} {
+		for _, w := range []string{`line=""`, `--branch "` + componentTag + `"`} {
 			if !strings.Contains(s, w) {
 				t.Errorf("build script lacks %q:\n%s", w, s)
 			}
@@ -324,18 +328,24 @@ func TestReviewAppInputs(t *testing.T) {
 			t.Errorf("DAGGER_VERSION %v, want %s", got, gitlabci.DaggerVersion)
 		}
 	})
-	t.Run("required inputs", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		project(t, dir, studipPipeline("      line: \"6.1\"\n"), "feature")
-		bin := testutil.LookTool(t, "gitlab-ci-local")
-		cmd := exec.Command(bin, "--list", "--home", filepath.Join(dir, ".home"))
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "input: required value has not been provided") {
-			t.Errorf("an include without kube_context and domain: %v\n%s\nwant an error naming the input", err, out)
-		}
-	})
+	// tool_ref has no default: an include pinned to a tag must not run another version's tool.
+	for name, inputs := range map[string]string{
+		"without kube_context and domain": "      line: \"6.1\"\n      tool_ref: " + componentTag + "\n",
+		"without tool_ref":                "      kube_context: studip/agents:review\n      domain: review.studip.example\n",
+	} {
+		t.Run("required inputs "+name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			project(t, dir, studipPipeline(inputs), "feature")
+			bin := testutil.LookTool(t, "gitlab-ci-local")
+			cmd := exec.Command(bin, "--list", "--home", filepath.Join(dir, ".home"))
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "input: required value has not been provided") {
+				t.Errorf("an include %s: %v\n%s\nwant an error naming the input", name, err, out)
+			}
+		})
+	}
 }
 
 // imageName is an image or service as gitlab-ci-local writes it: a name, or {name: ...}.

@@ -34,8 +34,9 @@ var (
 // As is t under the tag name.
 func (t Tag) As(name string) Tag { t.Name = name; t.Annotated = true; return t }
 
-// Repo creates a bare repository with one commit per tag, in order, each holding
-// composer.json, package.json and VERSION, and returns its file:// URL. The repository
+// Repo creates a bare repository with one commit per tag, in order, on the branch main,
+// each holding composer.json, package.json and VERSION, and returns its file:// URL. Equal
+// tags give equal commit IDs. The repository
 // allows the partial fetches (--filter) that upstream.Git makes.
 func Repo(t testing.TB, tags ...Tag) string {
 	t.Helper()
@@ -46,6 +47,8 @@ func Repo(t testing.TB, tags ...Tag) string {
 		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org",
 			"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
 		cmd.Dir = dir
+		// Fixed times make fixed commit IDs, which golden files can hold.
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
