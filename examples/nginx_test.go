@@ -399,31 +399,16 @@ func freeAddress(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// checkNginxUploads uploads through the example's nginx to php-fpm (to dispatch.php, where
-// Stud.IP's upload forms post): a file above the default limit is refused by nginx (413),
-// and stored by PHP once PHP_UPLOAD_LIMIT allows it in both; a lower limit refuses less.
+// checkNginxUploads uploads through the example's nginx to php-fpm, to dispatch.php, where
+// Stud.IP's upload forms post (testutil.CheckUploadLimits): nginx refuses what is above
+// PHP_UPLOAD_LIMIT before PHP reads it.
 func checkNginxUploads(t *testing.T, example nginxExample) {
-	const mib = 1 << 20
-	cases := []struct {
-		name  string
-		limit string // "": the example's
-		size  int64
-		taken bool
-	}{
-		{"above the default limit", "", 129 * mib, false},
-		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
-		{"within a lowered limit", "2M", 1 * mib, true},
-		{"above a lowered limit", "2M", 3 * mib, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := example
-			if c.limit != "" {
-				e = e.withUploadLimit(c.limit)
-			}
-			address, _ := e.start(t)
-			testutil.CheckUpload(t, "http://"+address+"/dispatch.php/file/upload", c.size, c.taken)
-		})
-	}
+	testutil.CheckUploadLimits(t, func(t *testing.T, limit string) string {
+		e := example
+		if limit != "" {
+			e = e.withUploadLimit(limit)
+		}
+		address, _ := e.start(t)
+		return "http://" + address + "/dispatch.php/file/upload"
+	})
 }
