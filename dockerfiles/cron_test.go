@@ -139,10 +139,7 @@ func TestCronBadInterval(t *testing.T) {
 			t.Parallel()
 			root := newTree(t, treeSpec{layout: "6"})
 			r := startScript(t, []string{"STUDIP_ROOT=" + root, "STUDIP_CRON_INTERVAL=" + interval}, nil, "studip-cron")
-			if code := r.wait(); code == 0 {
-				t.Errorf("exit code 0")
-			}
-			mustContain(t, r.output.String(), "studip-cron: error: reading STUDIP_CRON_INTERVAL")
+			r.checkEnd("studip-cron: error: reading STUDIP_CRON_INTERVAL")
 		})
 	}
 }

@@ -38,16 +38,8 @@ func TestFileEnv(t *testing.T) {
 			// What a child process sees: the exported value, and no NAME_FILE.
 			r := startSourced(t, append(c.env, "NAME="+c.variable), nil,
 				`read_secrets; sh -c 'eval "printf \"%s|%s\" \"\${$NAME-unset}\" \"\${${NAME}_FILE-unset}\""'`)
-			code := r.wait()
-			if c.wantError != "" {
-				if code == 0 {
-					t.Errorf("exit code 0")
-				}
-				mustContain(t, r.output.String(), c.wantError)
+			if !r.checkEnd(c.wantError) {
 				return
-			}
-			if code != 0 {
-				t.Fatalf("exit code %d", code)
 			}
 			if got, want := r.output.String(), c.want+"|unset"; got != want {
 				t.Errorf("the child sees %q, want %q", got, want)

@@ -251,6 +251,25 @@ func (r *scriptRun) wait() int {
 	return exitCode(r.err)
 }
 
+// checkEnd waits for the script to end and checks how: with fails "", that it succeeded (else
+// the test stops); otherwise that it failed, its output showing fails. It tells whether the
+// script succeeded, for the checks of a success to follow.
+func (r *scriptRun) checkEnd(fails string) bool {
+	r.t.Helper()
+	code := r.wait()
+	if fails == "" {
+		if code != 0 {
+			r.t.Fatalf("exit code %d", code)
+		}
+		return true
+	}
+	if code == 0 {
+		r.t.Errorf("exit code 0")
+	}
+	mustContain(r.t, r.output.String(), fails)
+	return false
+}
+
 // entrypoint runs the entrypoint to its end with the tree, the database and extra variables,
 // and the server's command (serverArgs).
 func entrypoint(t *testing.T, root string, db *database, logFile string, extra ...string) (string, int) {
