@@ -75,7 +75,7 @@ func TestCron(t *testing.T) {
 			root := newTree(t, c.tree)
 			log := fixtureLog(t)
 			if c.failRun {
-				writeFile(t, log+".fail", "")
+				testutil.WriteFile(t, log+".fail", "")
 			}
 			r := startScript(t, append([]string{"STUDIP_ROOT=" + root, "FIXTURE_LOG=" + log}, c.env...), nil, "studip-cron")
 			waitFor(t, "the worker's runs", 30*time.Second, func() bool {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // TestFileEnv: file_env (studip-functions.sh), the one rule for every variable that may come
@@ -14,7 +16,7 @@ import (
 // beside the entrypoint (docker exec), and must agree.
 func TestFileEnv(t *testing.T) {
 	secret := filepath.Join(tempDir(t, 0o755), "secret")
-	writeFile(t, secret, "from a file $(id) \"q\"\n\n")
+	testutil.WriteFile(t, secret, "from a file $(id) \"q\"\n\n")
 	cases := []struct {
 		name, variable string
 		env            []string

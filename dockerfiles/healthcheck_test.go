@@ -244,7 +244,7 @@ func TestHealthcheckCron(t *testing.T) {
 			t.Parallel()
 			heartbeat := filepath.Join(t.TempDir(), "studip-cron.heartbeat")
 			if c.age >= 0 {
-				writeFile(t, heartbeat, c.state)
+				testutil.WriteFile(t, heartbeat, c.state)
 				at := time.Now().Add(-c.age)
 				if err := os.Chtimes(heartbeat, at, at); err != nil {
 					t.Fatal(err)

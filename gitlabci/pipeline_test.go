@@ -198,13 +198,7 @@ func repo(t *testing.T, dir string, pipeline []byte, branch, change string) {
 	}
 	write := func(name, content string) {
 		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	write(".gitlab-ci.yml", string(pipeline))
 	write("README.md", "readme\n")

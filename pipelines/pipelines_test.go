@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -242,13 +241,7 @@ func TestLocalSource(t *testing.T) {
 		case ".gitignore":
 			content = gitignore
 		}
-		p := filepath.Join(checkout, f.path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(checkout, f.path), content)
 	}
 	for _, args := range [][]string{{"add", ".gitignore"}, {"-c", "user.name=t", "-c", "user.email=t@example", "commit", "-qm", "fixture"}} {
 		if _, err := git(args...); err != nil {

@@ -75,13 +75,7 @@ func project(t *testing.T, dir, pipeline, branch string) {
 		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/v1.2.0/templates/review-app.yml": string(component),
 	}
 	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	git := func(args ...string) {
 		t.Helper()

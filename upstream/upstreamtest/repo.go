@@ -47,12 +47,12 @@ func Repo(t testing.TB, tags ...Tag) string {
 	}
 	testutil.Git(t, work, "init", "-q")
 	for _, tag := range tags {
-		write(t, work, "composer.json", composerJSON(tag))
-		write(t, work, "package.json", `{"name": "studip", "engines": {"node": "`+tag.Node+`"}}`+"\n")
-		write(t, work, "VERSION", "RELEASE "+strings.TrimPrefix(tag.Name, "v")+"\n")
+		testutil.WriteFile(t, filepath.Join(work, "composer.json"), composerJSON(tag))
+		testutil.WriteFile(t, filepath.Join(work, "package.json"), `{"name": "studip", "engines": {"node": "`+tag.Node+`"}}`+"\n")
+		testutil.WriteFile(t, filepath.Join(work, "VERSION"), "RELEASE "+strings.TrimPrefix(tag.Name, "v")+"\n")
 		os.Remove(filepath.Join(work, "composer.lock"))
 		if tag.Lock != nil {
-			write(t, work, "composer.lock", composerLock(tag.Lock))
+			testutil.WriteFile(t, filepath.Join(work, "composer.lock"), composerLock(tag.Lock))
 		}
 		testutil.Git(t, work, "add", "-A")
 		testutil.Git(t, work, "commit", "-q", "--allow-empty", "-m", "release "+tag.Name)
@@ -88,11 +88,4 @@ func composerLock(packages map[string]string) string {
 		entries = append(entries, `{"name": "`+name+`", "version": "1.0.0", "require": {"php": "`+packages[name]+`"}}`)
 	}
 	return `{"packages": [` + strings.Join(entries, ", ") + `], "packages-dev": [{"name": "dev/tool", "require": {"php": ">=9.9"}}]}` + "\n"
-}
-
-func write(t testing.TB, dir, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
