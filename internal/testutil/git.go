@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"errors"
 	"os/exec"
 	"path/filepath"
@@ -9,16 +10,19 @@ import (
 )
 
 // Git runs git in dir as a test's committer, with signing off and main as the default
-// branch, whatever the user's configuration says; the test fails with git's output if it
-// fails.
-func Git(t testing.TB, dir string, args ...string) {
+// branch, whatever the user's configuration says, and returns its standard output without
+// the final newline; the test fails with git's output if it fails.
+func Git(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(LookTool(t, "git"), append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org",
 		"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
 	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("git %s: %v\n%s%s", strings.Join(args, " "), err, stdout.Bytes(), stderr.Bytes())
 	}
+	return strings.TrimSuffix(stdout.String(), "\n")
 }
 
 // GitLabCILocal runs gitlab-ci-local with args in dir, a git checkout holding a
