@@ -34,14 +34,6 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	if err := pf.parse(fs, args); err != nil {
 		return err
 	}
-	if pf.source != "" && len(pf.versions) == 0 {
-		v, err := sourceVersion(pf.file, pf.source)
-		if err != nil {
-			return err
-		}
-		pf.versions = []string{v}
-		fmt.Fprintf(e.stderr, "ci build: --source %s: building it as --version %s\n", pf.source, v)
-	}
 	var pub *pipelines.Publish
 	if *push != "" {
 		if err := checkPushRef(*push); err != nil {
@@ -153,6 +145,7 @@ func sourceVersion(file, dir string) (string, error) {
 // pipelineFlags are the flags of the commands that run the pipelines.
 type pipelineFlags struct {
 	*planFlags
+	command     string // "ci build", for messages
 	source      string
 	dockerfiles string
 	mirror      string
@@ -174,6 +167,7 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	pf.command = fs.Name()
 	if err := plan.CheckMirror(pf.mirror); err != nil {
 		if fs.Changed("mirror") {
 			return usagef("--mirror: %v", err)
@@ -190,8 +184,17 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 }
 
 // load plans the selected targets; it touches no engine.
+// With --source and no --version, the checkout selects the line it belongs to.
 func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
 	var opts pipelines.Options
+	if pf.source != "" && len(pf.versions) == 0 {
+		v, err := sourceVersion(pf.file, pf.source)
+		if err != nil {
+			return nil, opts, err
+		}
+		pf.versions = []string{v}
+		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.command, pf.source, v)
+	}
 	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
 	if err != nil {
 		return nil, opts, err

@@ -66,8 +66,9 @@ func TestBuildPushUsage(t *testing.T) {
 	checkUsage(t, tests)
 }
 
-// build --source without --version builds the checkout as the line its VERSION names.
-func TestBuildSourceFindsItsLine(t *testing.T) {
+// build and test --source without --version build the checkout as the line its VERSION
+// names.
+func TestSourceFindsItsLine(t *testing.T) {
 	tests := []struct {
 		version  string // the tree's VERSION
 		wantCode int
@@ -76,32 +77,34 @@ func TestBuildSourceFindsItsLine(t *testing.T) {
 		{"RELEASE 6.0.9", 0, "6.0.3 apache"},
 		{"RELEASE 5.5", 0, "5.5.8 apache"},
 		{"RELEASE 6.3.alpha", 0, "nightly apache"}, // main, or a merge request into it
-		{"RELEASE 5.3.12", 2, "ci build: --source TREE is Stud.IP 5.3.12, whose line 5.3 the versions file does not build; pass --version"},
-		{"6.0", 2, `ci build: --source TREE: VERSION: "6.0" is not RELEASE X.Y[.Z]; pass --version`},
+		{"RELEASE 5.3.12", 2, "--source TREE is Stud.IP 5.3.12, whose line 5.3 the versions file does not build; pass --version"},
+		{"6.0", 2, `--source TREE: VERSION: "6.0" is not RELEASE X.Y[.Z]; pass --version`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.version, func(t *testing.T) {
-			tree := t.TempDir()
-			if err := os.WriteFile(filepath.Join(tree, "VERSION"), []byte(tt.version+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			engine := daggertest.New("linux/amd64")
-			engine.HostFile(tree, "package.json", `{"scripts": {"webpack-prod": "webpack"}}`)
-			code, stdout, stderr := runOn(t, engine, map[string]string{"SOURCE_DATE_EPOCH": epoch},
-				"build", "--source", tree, "--base", "apache", "--platform", "linux/amd64")
-			stderr = strings.ReplaceAll(stderr, tree, "TREE")
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
-			}
-			if tt.wantCode != 0 {
-				if !strings.Contains(stderr, tt.want) {
-					t.Errorf("stderr:\n%s\nwant %q", stderr, tt.want)
+	for _, command := range []struct{ name, verb string }{{"build", "built"}, {"test", "passed"}} {
+		for _, tt := range tests {
+			t.Run(command.name+" "+tt.version, func(t *testing.T) {
+				tree := t.TempDir()
+				if err := os.WriteFile(filepath.Join(tree, "VERSION"), []byte(tt.version+"\n"), 0o644); err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if !strings.Contains(stdout, "built "+tt.want+" (linux/amd64)") {
-				t.Errorf("stdout:\n%s\nwant %s built", stdout, tt.want)
-			}
-		})
+				engine := daggertest.New("linux/amd64")
+				engine.HostFile(tree, "package.json", `{"scripts": {"webpack-prod": "webpack"}}`)
+				code, stdout, stderr := runOn(t, engine, map[string]string{"SOURCE_DATE_EPOCH": epoch},
+					command.name, "--source", tree, "--base", "apache", "--platform", "linux/amd64")
+				stderr = strings.ReplaceAll(stderr, tree, "TREE")
+				if code != tt.wantCode {
+					t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
+				}
+				if tt.wantCode != 0 {
+					if want := "ci " + command.name + ": " + tt.want; !strings.Contains(stderr, want) {
+						t.Errorf("stderr:\n%s\nwant %q", stderr, want)
+					}
+					return
+				}
+				if !strings.Contains(stdout, command.verb+" "+tt.want+" ") {
+					t.Errorf("stdout:\n%s\nwant %s %s", stdout, command.verb, tt.want)
+				}
+			})
+		}
 	}
 }

@@ -44,8 +44,10 @@ func TestTestLocalSource(t *testing.T) {
 func TestSourceUsage(t *testing.T) {
 	creds := map[string]string{"REGISTRY_USERNAME": "bot", "REGISTRY_PASSWORD": password}
 	tests := []usageCase{
-		{name: "test of two versions", args: []string{"test", "--source", "."},
-			wantErr: "ci test: --source replaces the source of one Stud.IP version, but 3 are selected (nightly, 6.0.3, 5.5.8); narrow with --version"},
+		{name: "test of two versions", args: []string{"test", "--version", "6.0", "--version", "nightly", "--source", "."},
+			wantErr: "ci test: --source replaces the source of one Stud.IP version, but 2 are selected (nightly, 6.0.3); narrow with --version"},
+		{name: "test of no Stud.IP tree", args: []string{"test", "--source", "."},
+			wantErr: "ci test: --source .: neither VERSION nor lib/bootstrap.php is there: not a Stud.IP tree; pass --version"},
 		{name: "test of a test image", args: []string{"test", "--version", "tests-php8.3", "--source", "."},
 			wantErr: "ci test: --source: tests-php8.3 is a test image, which holds no Stud.IP tree"},
 		{name: "test of no directory", args: []string{"test", "--version", "6.0", "--source", "nope"},

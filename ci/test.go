@@ -12,7 +12,8 @@ func runTest(ctx context.Context, e *env, args []string) error {
 		"Builds the selected targets for their platforms and smoke-tests each on the engine's own\n"+
 			"platform: a Stud.IP image runs next to a MariaDB with the demo data and must serve its\n"+
 			"start page (apache) or answer php-fpm's ping (fpm-alpine); a test image must have its\n"+
-			"tools and PHP extensions. With --source, the image holds a local Stud.IP checkout.")
+			"tools and PHP extensions. With --source, the image holds a local Stud.IP checkout (without\n"+
+			"--version, as the line its VERSION file names).")
 	pf := addPipelineFlags(fs, e)
 	if err := pf.parse(fs, args); err != nil {
 		return err

@@ -270,10 +270,14 @@ func TestHealthcheckErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"an unknown option", "apache", []string{"--ready"}, "studip-healthcheck: unexpected argument '--ready'\nusage: studip-healthcheck [--live] [HOST[:PORT]]\n"},
+		{"an unknown option", "apache", []string{"--ready"}, "studip-healthcheck: unexpected argument '--ready'\nusage: studip-healthcheck [--live] [HOST[:PORT]]\n       studip-healthcheck --page PATH [HOST[:PORT]]\n"},
 		{"two hosts", "apache", []string{"web", "cron"}, "unexpected argument 'cron'"},
 		{"IPv6 without brackets", "fpm-alpine", []string{"::1"}, "'::1' is neither HOST nor HOST:PORT (an IPv6 address goes in brackets)"},
 		{"port out of range", "apache", []string{"web:70000"}, "'web:70000' is neither HOST nor HOST:PORT"},
+		{"--page without a path", "fpm-alpine", []string{"--page"}, "--page takes a path that starts with /, such as /"},
+		{"--page with a relative path", "fpm-alpine", []string{"--page", "index.php"}, "--page takes a path that starts with /"},
+		{"--page and --live", "fpm-alpine", []string{"--live", "--page", "/"}, "--live and --page do not go together"},
+		{"--page on apache", "apache", []string{"--page", "/"}, "studip-healthcheck: unhealthy: --page asks php-fpm over FastCGI, which the fpm-alpine image runs; this is the apache image"},
 		{"no base", "", nil, "studip-healthcheck: unhealthy: STUDIP_IMAGE_BASE is '', neither apache nor fpm-alpine (the image sets it)\n"},
 	}
 	for _, c := range cases {
@@ -286,4 +290,72 @@ func TestHealthcheckErrors(t *testing.T) {
 			mustContain(t, out, c.want)
 		})
 	}
+}
+
+// TestHealthcheckPage runs Debian's php-fpm with the fpm-alpine image's pool on a Stud.IP-like
+// tree (testdata/studip-page: / sends the browser on to dispatch.php/login, which sets a
+// session cookie before it shows a page that names Stud.IP), and asks it for pages with
+// studip-healthcheck --page, as the smoke test does: a 2xx Stud.IP page passes; a PHP fatal
+// error (500), another page or none fails, naming the status, with the start of the answer.
+func TestHealthcheckPage(t *testing.T) {
+	t.Parallel()
+	fpm := testutil.LookTool(t, phpFPM)
+	root := tempDir(t, 0o755)
+	copyDir(t, "testdata/studip-page", root)
+	ini, scan := phpIni(t, true)
+	address := closedAddress(t) // for php-fpm to listen on
+	// php.ini-production's: errors go to the log, not into the page.
+	args := []string{"-c", ini, "-d", "display_errors=0", "-d", "log_errors=1", "-y", fpmConfig(t, t.TempDir(), address, true), "-F"}
+	env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...)
+	testutil.StartServer(t, env, fpm, args...).WaitListening(t, address)
+
+	cases := []struct {
+		name    string
+		page    string
+		flag    string // a file in the tree: broken (a PHP fatal error), other-page
+		healthy bool
+		want    []string
+	}{
+		{name: "a Stud.IP page after redirects", page: "/", healthy: true,
+			want: []string{"FastCGI GET / at " + address + ": 302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"}},
+		{name: "the script by name", page: "/index.php", healthy: true, want: []string{"200 OK: a Stud.IP page"}},
+		{name: "an absolute redirect", page: "/?absolute=1", healthy: true,
+			want: []string{"FastCGI GET /?absolute=1 at " + address + ": 302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"}},
+		{name: "a redirect loop", page: "/dispatch.php/loop", want: []string{": 302 Found to /dispatch.php/loop, 302 Found", ": more than 5 redirects\n"}},
+		{name: "a PHP fatal error", page: "/", flag: "broken",
+			want: []string{"FastCGI GET / at " + address + ": 500 Internal Server Error: no Stud.IP page (a page takes a 2xx answer that names Stud.IP)\n",
+				"\n  (empty body)\n", `  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Missing" not found`}},
+		{name: "another page", page: "/", flag: "other-page", want: []string{": 200 OK: no Stud.IP page", "\n  It works!\n"}},
+		{name: "no such script", page: "/nothing.php", want: []string{"FastCGI GET /nothing.php at " + address + ": 404 Not Found: no Stud.IP page", "\n  File not found.\n"}},
+		{name: "no script named", page: "/login", want: []string{"/login names no PHP script (a path with .php, or a directory ending in /)"}},
+	}
+	// Not in parallel: the cases share the server and its tree.
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.flag != "" {
+				flag := filepath.Join(root, c.flag)
+				writeFile(t, flag, "")
+				t.Cleanup(func() { os.Remove(flag) })
+			}
+			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT=" + root}, "--page", c.page, address)
+			checkPageResult(t, out, code, c.healthy, c.want...)
+		})
+	}
+}
+
+// checkPageResult checks a run of --page: its exit code, its verdict on the first line, and
+// after it, on failure, only the answer's lines, indented.
+func checkPageResult(t *testing.T, out string, code int, healthy bool, wants ...string) {
+	t.Helper()
+	first, details, _ := strings.Cut(out, "\n")
+	checkResult(t, first+"\n", code, healthy)
+	if healthy && details != "" {
+		t.Errorf("healthy, and more than one line: %q", out)
+	}
+	for _, line := range lines(strings.TrimSuffix(details, "\n")) {
+		if !strings.HasPrefix(line, "  ") {
+			t.Errorf("a line of the answer not indented: %q", line)
+		}
+	}
+	mustContain(t, out, wants...)
 }

@@ -14,7 +14,8 @@ import (
 // with the images' settings, to English the way Stud.IP does, with a catalog compiled by
 // msgfmt; without them Stud.IP's English UI shows the German source strings. Not again under
 // busybox: the fpm-alpine image runs no part of the script (musl needs no locale files, see
-// build-locales.sh), and pipelines/smoke/locales.php checks setlocale in every image.
+// build-locales.sh), and pipelines/smoke/locales.php checks setlocale in every image and,
+// in every Stud.IP image, gettext with the image's own English catalog.
 func TestLocales(t *testing.T) {
 	t.Parallel()
 	testutil.LookTool(t, "localedef")

@@ -7,7 +7,13 @@ import (
 
 	"gitlab.studip.de/studip/docker/gitlabapi"
 	"gitlab.studip.de/studip/docker/gitlabapi/gitlabapitest"
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
+
+// The merge request job runs ci outdated, which needs no engine.
+func TestImportsNoDagger(t *testing.T) {
+	testutil.ImportsNoDagger(t, "gitlab.studip.de/studip/docker/gitlabapi/...")
+}
 
 const token = "glpat-secret-token-1234"
 

@@ -32,7 +32,9 @@ const coverageDriver = "pcov"
 
 // locales are the system locales of the languages Stud.IP ships a catalog for, as it asks
 // for them (lib/language.inc.php: setlocale(LC_ALL, '<lang>.UTF-8')): without them its
-// English UI shows German. dockerfiles/common/build-locales.sh provides them.
+// English UI shows German. dockerfiles/common/build-locales.sh provides them; the smoke
+// test's pipelines/smoke/locales.php checks them, with gettext and the tree's catalogs
+// (locale/en/LC_MESSAGES/studip.mo for en_GB) where the image holds a tree.
 var locales = []string{"de_DE.UTF-8", "en_GB.UTF-8"}
 
 // ciTool is a command that Stud.IP's own CI jobs run in a test image (its .gitlab-ci.yml,
@@ -69,8 +71,9 @@ const (
 // gets as long as the images' HEALTHCHECK start period (10 minutes), the time an
 // orchestrator grants a first start too. Once the server answers, the install is over and
 // only its warm-up is left (opcache compiling the first page): an image whose server still
-// answers "not ready" (a 5xx) a minute later is broken, and fails then with the answer and
-// the end of its log, instead of after the whole start period.
+// answers "not ready" (a 5xx; on fpm-alpine, whose php-fpm answers /ping anyway: no Stud.IP
+// page for /) a minute later is broken, and fails then with the answer and the end of its
+// log, instead of after the whole start period.
 const (
 	smokeInstallSeconds = 600
 	smokeBrokenSeconds  = 60
@@ -119,7 +122,6 @@ func (p *Pipeline) smokeTest(ctx context.Context, t plan.Target) error {
 // each in a throwaway container of img with the smoke scripts in /smoke.
 func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	probe := img.WithDirectory("/smoke", p.smokeScripts())
-	localesCheck := check{"locales", probe.WithExec(slices.Concat([]string{"php", "/smoke/locales.php"}, locales))}
 	if t.Source == nil { // a test image: what Stud.IP's CI jobs need
 		tools := []string{"sh", "/smoke/test-image.sh", strconv.Itoa(smokePHPServerPort)}
 		for _, tool := range ciTools {
@@ -128,7 +130,8 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 		return []check{
 			{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions, []string{coverageDriver}))},
 			{"the tools of Stud.IP's CI, php -S", probe.WithExec(tools)},
-			localesCheck,
+			// It holds no tree, so no catalog: setlocale alone.
+			{"locales", probe.WithExec(slices.Concat([]string{"php", "/smoke/locales.php"}, locales))},
 		}
 	}
 	var checks []check
@@ -137,17 +140,20 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 	}
 	checks = append(checks,
 		check{"php -m", probe.WithExec(slices.Concat([]string{"sh", "/smoke/php-extensions.sh"}, extensions))},
-		localesCheck,
+		check{"locales: setlocale, gettext with the tree's catalogs", probe.WithExec(slices.Concat(
+			[]string{"php", "/smoke/locales.php", "--catalogs=" + studipRoot + "/locale"}, locales))},
 		check{"composer check-platform-reqs", p.platformReqs(t, probe)},
 	)
 	switch t.Base {
 	case versions.Apache:
 		// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
 		return append(checks, check{"the server: studip-healthcheck, GET / a Stud.IP page",
-			p.serve(t, probe, "http://127.0.0.1/", serverCommands[t.Base]...)})
+			p.serve(t, probe, []string{"-p", "http://127.0.0.1/"}, serverCommands[t.Base])})
 	case versions.FPMAlpine:
-		// studip-healthcheck: FastCGI /ping answers pong.
-		return append(checks, check{"the server: studip-healthcheck", p.serve(t, probe, "", serverCommands[t.Base]...)})
+		// studip-healthcheck: FastCGI /ping answers pong, which php-fpm does whether Stud.IP
+		// works or not; then php-fpm's answer for / leads to a Stud.IP page (--page).
+		return append(checks, check{"the server: studip-healthcheck, FastCGI / a Stud.IP page",
+			p.serve(t, probe, []string{"-f", "/"}, serverCommands[t.Base])})
 	}
 	panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
 }
@@ -175,12 +181,12 @@ func (p *Pipeline) platformReqs(t plan.Target, probe *dagger.Container) *dagger.
 
 // serve runs server (the image's entrypoint and default command, docs/image-contract.md)
 // in probe, next to a fresh MariaDB (with smokeDBArgs) and with the demo data, and checks it
-// with serve.sh: the image's studip-healthcheck and, given a page URL, that the page is
-// Stud.IP's. The server runs inside the check's own container rather than as a Dagger
+// with serve.sh: the image's studip-healthcheck, then that the page (serve.sh's option: -p
+// URL over HTTP, -f PATH over FastCGI) is Stud.IP's. The server runs inside the check's own container rather than as a Dagger
 // service, which the engine would start only once the image's HEALTHCHECK passed (after
 // up to its 10-minute start period): so a server that stops or answers only errors fails
 // the check within smokeBrokenSeconds, with its answer and log.
-func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, pageURL string, server ...string) *dagger.Container {
+func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, page, server []string) *dagger.Container {
 	db := p.native(p.plan.Images.MariaDB()).
 		WithEnvVariable("MARIADB_DATABASE", smokeDatabase).
 		WithEnvVariable("MARIADB_USER", smokeUser).
@@ -191,11 +197,8 @@ func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, pageURL string,
 		WithEnvVariable("SMOKE_TEST_OF", t.String()).
 		WithExposedPort(3306).
 		AsService(dagger.ContainerAsServiceOpts{Args: smokeDBArgs, UseEntrypoint: true})
-	args := []string{"sh", "/smoke/serve.sh"}
-	if pageURL != "" {
-		args = append(args, "-p", pageURL)
-	}
-	args = append(args, strconv.Itoa(smokeInstallSeconds), strconv.Itoa(smokeBrokenSeconds))
+	args := slices.Concat([]string{"sh", "/smoke/serve.sh"}, page,
+		[]string{strconv.Itoa(smokeInstallSeconds), strconv.Itoa(smokeBrokenSeconds)})
 	return probe.
 		WithServiceBinding(smokeDBHost, db).
 		WithEnvVariable("MYSQL_HOST", smokeDBHost).

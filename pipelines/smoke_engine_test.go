@@ -58,8 +58,11 @@ func smokeChecks(t *testing.T, filter plan.Filter) (checks map[string][]*daggert
 
 // command is a check's command line, with the lists of extensions and locales left out.
 func command(args []string) string {
-	if len(args) > 1 && (args[1] == "/smoke/php-extensions.sh" || args[1] == "/smoke/locales.php") {
+	switch {
+	case len(args) > 1 && args[1] == "/smoke/php-extensions.sh":
 		return args[0] + " " + args[1]
+	case len(args) > 1 && args[1] == "/smoke/locales.php":
+		return strings.Join(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasSuffix(a, ".UTF-8") }), " ")
 	}
 	return strings.Join(args, " ")
 }
@@ -69,16 +72,17 @@ func TestSmokeTest(t *testing.T) {
 	want := map[string][]string{
 		"apache": {
 			"sh /smoke/php-extensions.sh",
-			"php /smoke/locales.php",
+			// gettext with the image's own tree's catalogs (locale/en for en_GB).
+			"php /smoke/locales.php --catalogs=/var/www/studip/locale",
 			"sh /smoke/platform-reqs.sh /var/www/studip",
 			"sh /smoke/serve.sh -p http://127.0.0.1/ 600 60 docker-entrypoint.sh apache2-foreground",
 		},
 		"fpm-alpine": {
 			"php-fpm -t",
 			"sh /smoke/php-extensions.sh",
-			"php /smoke/locales.php",
+			"php /smoke/locales.php --catalogs=/var/www/studip/locale",
 			"sh /smoke/platform-reqs.sh /var/www/studip",
-			"sh /smoke/serve.sh 600 60 docker-entrypoint.sh php-fpm",
+			"sh /smoke/serve.sh -f / 600 60 docker-entrypoint.sh php-fpm",
 		},
 	}
 	for base, wantChecks := range want {
@@ -94,7 +98,8 @@ func TestSmokeTest(t *testing.T) {
 						t.Errorf("the extensions check leaves out ldap, pdo_mysql or Zend OPcache: %q", args)
 					}
 				case "/smoke/locales.php":
-					checkLocales(t, args)
+					checkLocales(t, args[3:])
+					checkTreeAt(t, images[base], exec, "/var/www/studip")
 				case "/smoke/platform-reqs.sh":
 					checkComposerFromItsImage(t, exec)
 				case "/smoke/serve.sh":
@@ -134,7 +139,7 @@ func TestSmokeTestImage(t *testing.T) {
 					}
 				}
 			case "/smoke/locales.php":
-				checkLocales(t, args)
+				checkLocales(t, args[2:]) // no tree, so no catalogs: setlocale alone
 			}
 		}
 		want := []string{"sh /smoke/php-extensions.sh", "sh /smoke/test-image.sh", "php /smoke/locales.php"}
@@ -144,12 +149,27 @@ func TestSmokeTestImage(t *testing.T) {
 	}
 }
 
-// checkLocales: the locales check asks for the locales of Stud.IP's two catalogs.
-func checkLocales(t *testing.T, args []string) {
+// checkLocales: the locales check asks for the locales of Stud.IP's two languages.
+func checkLocales(t *testing.T, got []string) {
 	t.Helper()
-	if got := args[2:]; !slices.Equal(got, []string{"de_DE.UTF-8", "en_GB.UTF-8"}) {
+	if !slices.Equal(got, []string{"de_DE.UTF-8", "en_GB.UTF-8"}) {
 		t.Errorf("the locales check asks for %q, want de_DE.UTF-8 and en_GB.UTF-8", got)
 	}
+}
+
+// checkTreeAt: exec runs in a container of img, the image under test, whose build put
+// Stud.IP's tree at root: so the check reads the image's own tree, not one of its own.
+func checkTreeAt(t *testing.T, img, exec *daggertest.Node, root string) {
+	t.Helper()
+	if !slices.Contains(exec.Chain(), img) {
+		t.Fatalf("the check does not run in the image under test: %v", exec)
+	}
+	for _, n := range exec.Chain() {
+		if n.Field == "withDirectory" && n.Str("path") == root {
+			return
+		}
+	}
+	t.Errorf("the image under test has no tree at %s: %v", root, exec)
 }
 
 // checkScriptsMounted fails unless every /smoke/ script in args is a file of the directory
@@ -229,37 +249,61 @@ func checkServedBeside(t *testing.T, img, exec *daggertest.Node) {
 	}
 }
 
-// TestSmokeTestReportsBrokenServer: when serve.sh finds the server broken, the target fails,
-// naming itself, the platform and the check, with serve.sh's report (the server's answer and
-// the end of its log), and nothing of it is pushed.
-func TestSmokeTestReportsBrokenServer(t *testing.T) {
-	report := "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
-		"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
-		"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
-		"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n"
-	_, results := runTargets(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, pipelines.Options{},
-		pipelines.Steps{Test: true, Publish: &pipelines.Publish{DryRun: true}},
-		func(e *daggertest.Engine, f *versions.File) {
-			e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
-			e.FailExec(func(n *daggertest.Node) bool {
-				args := n.Strings("args")
-				return n.Field == "withExec" && len(args) > 1 && args[1] == "/smoke/serve.sh"
-			}, report)
+// TestSmokeTestReportsFailure: when a check finds the image broken, the target fails, naming
+// itself, the platform and the check, with the check's report, and nothing of it is pushed.
+func TestSmokeTestReportsFailure(t *testing.T) {
+	tests := []struct {
+		name, script, report string
+		want                 []string
+	}{
+		{
+			name:   "a broken server",
+			script: "/smoke/serve.sh",
+			// serve.sh's report: the server's answer and the end of its log.
+			report: "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
+				"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
+				"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
+				"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n",
+			want: []string{
+				"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
+				"answer: HTTP/1.1 500 Internal Server Error",
+				`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
+			},
+		},
+		{
+			name:   "English that shows German",
+			script: "/smoke/locales.php",
+			report: "gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8, not the catalog's 'Courses' " +
+				"(/var/www/studip/locale/en/LC_MESSAGES/studip.mo): the system has no en_GB locale, or PHP's gettext does not follow it\n",
+			want: []string{
+				"smoke-testing 6.0.3 apache on linux/amd64: locales: setlocale, gettext with the tree's catalogs:",
+				"gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, results := runTargets(t, oneVersion, plan.Filter{Versions: []string{"6.0"}}, pipelines.Options{},
+				pipelines.Steps{Test: true, Publish: &pipelines.Publish{DryRun: true}},
+				func(e *daggertest.Engine, f *versions.File) {
+					e.GitFile(f.Source, "", "package.json", webpackPackageJSON)
+					e.FailExec(func(n *daggertest.Node) bool {
+						args := n.Strings("args")
+						return n.Field == "withExec" && len(args) > 1 && args[1] == tt.script
+					}, tt.report)
+				})
+			if len(results) != 1 || results[0].Err == nil {
+				t.Fatalf("want the one target failed, got %+v", results)
+			}
+			msg := results[0].Err.Error()
+			for _, want := range tt.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the error does not say %q:\n%s", want, msg)
+				}
+			}
+			if len(results[0].Pushed) != 0 {
+				t.Errorf("a target that failed its smoke test pushed %v", results[0].Pushed)
+			}
 		})
-	if len(results) != 1 || results[0].Err == nil {
-		t.Fatalf("want the one target failed, got %+v", results)
-	}
-	msg := results[0].Err.Error()
-	for _, want := range []string{
-		"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
-		"answer: HTTP/1.1 500 Internal Server Error",
-		`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
-	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("the error does not say %q:\n%s", want, msg)
-		}
-	}
-	if len(results[0].Pushed) != 0 {
-		t.Errorf("a target that failed its smoke test pushed %v", results[0].Pushed)
 	}
 }

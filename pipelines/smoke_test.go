@@ -162,6 +162,112 @@ func TestLocalesCheck(t *testing.T) {
 	}
 }
 
+// testPO is a catalog as Stud.IP's locale/en holds them, German to English, with what the
+// gettext check must pass over before its message: the header, a message with a context and
+// one with a plural (which gettext() does not look up), and one that the catalog leaves as it
+// is. msgfmt writes them sorted by msgid, all before "Veranstaltungen".
+const testPO = `msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\n"
+
+msgctxt "Admin"
+msgid "Veranstaltungen"
+msgstr "Lectures"
+
+msgid "Datei"
+msgid_plural "Dateien"
+msgstr[0] "File"
+msgstr[1] "Files"
+
+msgid "OK"
+msgstr "OK"
+
+msgid "Veranstaltungen"
+msgstr "Courses"
+`
+
+// TestLocalesGettext: with a tree's catalogs, the locales check switches language as
+// Stud.IP does and passes only when gettext returns the English of a message it picks from
+// the .mo file (written in either byte order), here with the locales that the images'
+// build-locales.sh compiles (into a LOCPATH of the test's own) and with none.
+func TestLocalesGettext(t *testing.T) {
+	t.Parallel()
+	testutil.LookTool(t, "localedef")
+	testutil.LookFile(t, "/usr/share/i18n/locales/en_GB")
+	msgfmt := testutil.LookTool(t, "msgfmt")
+	withLocales := t.TempDir()
+	if out, err := exec.Command(testutil.LookTool(t, "sh"), "../dockerfiles/common/build-locales.sh", withLocales).CombinedOutput(); err != nil {
+		t.Fatalf("build-locales.sh %s: %v\n%s", withLocales, err, out)
+	}
+	noLocales := t.TempDir()
+
+	// catalogs is a tree's locale folder with locale/en/LC_MESSAGES/studip.mo: msgfmt's .mo of
+	// po in the given byte order, changed by edit.
+	catalogs := func(po, endianness string, edit func([]byte) []byte) string {
+		dir := t.TempDir()
+		src, mo := filepath.Join(dir, "studip.po"), filepath.Join(dir, "studip.mo")
+		if err := os.WriteFile(src, []byte(po), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(msgfmt, "--endianness="+endianness, "-o", mo, src).CombinedOutput(); err != nil {
+			t.Fatalf("msgfmt: %v\n%s", err, out)
+		}
+		body, err := os.ReadFile(mo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages := filepath.Join(dir, "locale", "en", "LC_MESSAGES")
+		if err := os.MkdirAll(messages, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(messages, "studip.mo"), edit(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, "locale")
+	}
+	asIs := func(b []byte) []byte { return b }
+
+	const (
+		english = "en_GB.UTF-8: gettext translates 'Veranstaltungen' into 'Courses'"
+		german  = "de_DE.UTF-8: gettext returns the source 'Veranstaltungen' (no catalog)"
+	)
+	tests := []struct {
+		name     string
+		locpath  string
+		catalogs string
+		wantCode int
+		want     []string // in stdout, or stderr on failure
+	}{
+		{name: "little-endian", locpath: withLocales, catalogs: catalogs(testPO, "little", asIs), want: []string{english, german}},
+		{name: "big-endian", locpath: withLocales, catalogs: catalogs(testPO, "big", asIs), want: []string{english, german}},
+		{name: "without the locales", locpath: noLocales, catalogs: catalogs(testPO, "little", asIs), wantCode: 1, want: []string{
+			"locales missing (setlocale does not switch to them): de_DE.UTF-8 en_GB.UTF-8",
+			"gettext returned the German source 'Veranstaltungen' for en_GB.UTF-8, not the catalog's 'Courses'",
+			"/locale/en/LC_MESSAGES/studip.mo): the system has no en_GB locale, or PHP's gettext does not follow it",
+		}},
+		{name: "no catalog", locpath: withLocales, catalogs: t.TempDir(), wantCode: 1, want: []string{
+			"no catalog studip.mo for de_DE.UTF-8 en_GB.UTF-8 in /"}},
+		{name: "not a catalog", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: not a .mo catalog (no magic number 0x950412de)"},
+			catalogs: catalogs(testPO, "little", func([]byte) []byte { return []byte("msgid \"\"\n") })},
+		{name: "cut short", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: cut short: string"},
+			catalogs: catalogs(testPO, "big", func(b []byte) []byte { return b[:len(b)-40] })},
+		{name: "a later revision", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: revision 2.0, which gettext does not read"},
+			catalogs: catalogs(testPO, "little", func(b []byte) []byte { b[6] = 2; return b })},
+		{name: "nothing translated", locpath: withLocales, wantCode: 1, want: []string{"studip.mo: no message that it translates into something else"},
+			catalogs: catalogs("msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"OK\"\nmsgstr \"OK\"\n", "little", asIs)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := run(t, []string{"LOCPATH=" + tt.locpath}, slices.Concat([]string{"php", "smoke/locales.php", "--catalogs=" + tt.catalogs}, locales)...)
+			for _, want := range tt.want {
+				if code != tt.wantCode || !strings.Contains(stdout+stderr, want) {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, tt.wantCode, want)
+				}
+			}
+		})
+	}
+}
+
 // toolsPath is a directory of links to this machine's tools that the test-image check calls
 // and its ciTools, less those named in without: a PATH for it.
 func toolsPath(t *testing.T, without ...string) string {
@@ -381,6 +487,119 @@ func TestServe(t *testing.T) {
 				}
 				for _, want := range tt.want {
 					if !strings.Contains(stdout+stderr, want) {
+						t.Errorf("output does not say %q", want)
+					}
+				}
+				for _, unwanted := range tt.unwanted {
+					if strings.Contains(stdout+stderr, unwanted) {
+						t.Errorf("output says %q", unwanted)
+					}
+				}
+				if t.Failed() {
+					t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+				}
+			})
+		}
+	}
+}
+
+// fpmStandIn is the fpm-alpine image's server standing in for itself: this machine's php-fpm
+// with the image's pool file (dockerfiles/fpm-alpine/zz-studip.conf: /ping, the environment
+// kept) listening on address, serving a tree (the directory it returns, for STUDIP_ROOT)
+// whose public/index.php is the stand-in for Stud.IP (testdata/fake-studip.php). It returns
+// the server's command line too.
+func fpmStandIn(t *testing.T, address string) (root string, command []string) {
+	t.Helper()
+	fpm := testutil.LookTool(t, "php-fpm8.2")
+	dir := t.TempDir()
+	root = filepath.Join(dir, "studip")
+	if err := os.MkdirAll(filepath.Join(root, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile("testdata/fake-studip.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "public/index.php"), page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := filepath.Abs("../dockerfiles/fpm-alpine/zz-studip.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The workers run as whoever runs the test; as root php-fpm wants that said (-R).
+	user, args := "", []string{"-n", "-F", "-y", filepath.Join(dir, "php-fpm.conf")}
+	if os.Geteuid() == 0 {
+		user, args = "user = root\ngroup = root\n", append(args, "-R")
+	}
+	conf := fmt.Sprintf("[global]\npid = %s\nerror_log = /proc/self/fd/2\ndaemonize = no\n\n"+
+		"[www]\n%spm = static\npm.max_children = 2\ncatch_workers_output = yes\ninclude = %s\n\n[www]\nlisten = %s\n",
+		filepath.Join(dir, "php-fpm.pid"), user, pool, address)
+	if err := os.WriteFile(filepath.Join(dir, "php-fpm.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, append([]string{fpm}, args...)
+}
+
+// TestServeFPM runs serve.sh as the fpm-alpine image's smoke test does (-f /) with its
+// studip-healthcheck against php-fpm with the image's pool and the stand-in for Stud.IP:
+// php-fpm answers /ping whether Stud.IP works or not, so the page decides; a Stud.IP that
+// answers 500 fails once the warm-up is over, long before the install's 10 minutes, with the
+// answer (status, page, PHP's message) and the server's log.
+func TestServeFPM(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      func(t *testing.T) []string // the stand-in's
+		before   string                      // shell commands before the server starts: the install
+		grace    string
+		wantCode int
+		want     []string // in stdout+stderr; @ is the server's address
+		unwanted []string
+	}{
+		{name: "healthy", grace: "5",
+			want: []string{"FastCGI /ping at @ answered pong\n", "FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+		{name: "broken: answers 500", grace: "3", wantCode: 1,
+			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
+			want: []string{
+				"FastCGI /ping at @ answered pong\n",
+				"broken: php-fpm answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: " +
+					"FastCGI GET / at @: 500 Internal Server Error: no Stud.IP page",
+				"\n  <h1>Internal Server Error</h1>\n",
+				`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
+				"the end of the server's log (",
+			},
+			unwanted: []string{"no answer within", "a Stud.IP page\n"}},
+		{name: "errors while warming up, then healthy", grace: "60",
+			env: func(t *testing.T) []string {
+				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
+			},
+			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+		{name: "another page", grace: "3", wantCode: 1,
+			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
+			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
+		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
+			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
+	}
+	for _, tt := range tests {
+		for shellName, shell := range shells {
+			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
+				t.Parallel()
+				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+				root, server := fpmStandIn(t, addr)
+				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT="+root)
+				if tt.env != nil {
+					env = append(env, tt.env(t)...)
+				}
+				if tt.before != "" {
+					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
+				}
+				args := append([]string{"-a", addr, "-f", "/", "600", tt.grace}, server...)
+				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
+				if code != tt.wantCode {
+					t.Errorf("exit %d, want %d", code, tt.wantCode)
+				}
+				for _, want := range tt.want {
+					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
 						t.Errorf("output does not say %q", want)
 					}
 				}

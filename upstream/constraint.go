@@ -49,8 +49,6 @@ func (a triple) cmp(b triple) int {
 	return 0
 }
 
-func (a triple) String() string { return fmt.Sprintf("%d.%d.%d", a[0], a[1], a[2]) }
-
 // bound is one end of a span; unbounded when !set.
 type bound struct {
 	v         triple
@@ -235,8 +233,6 @@ func (c Constraint) AllowsLine(line string) (bool, error) {
 	}
 	return false, nil
 }
-
-func (c Constraint) String() string { return c.text }
 
 // lineSpan is the releases of a line "8.3" or "22".
 func lineSpan(line string) (span, error) {

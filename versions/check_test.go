@@ -43,7 +43,7 @@ var checkCases = map[string]string{
 	"version-build-metadata": `testdata/check/version-build-metadata.yaml:6: entry 6.0.3+build.1: version "6.0.3+build.1" has build metadata, which an image tag cannot carry`,
 	"version-leading-v":      `testdata/check/version-leading-v.yaml:6: entry v6.0.3: version "v6.0.3" must not start with v (write 6.0.3)`,
 	"version-not-semver":     `testdata/check/version-not-semver.yaml:6: entry 6.0: version "6.0" is not semver X.Y.Z or X.Y.Z-PRE`,
-	"php-unquoted":           `testdata/check/php-unquoted.yaml:7: entry 6.0.3: php 8.20 must be quoted: write php: "8.20" (unquoted, YAML reads the number 8.2)`,
+	"php-unquoted":           `testdata/check/php-unquoted.yaml:7: entry 6.0.3: php 8.20 is not a PHP line this project knows (known: 7.4, 8.0, 8.1, 8.2, 8.3, 8.4, 8.5; versions/lifecycle.go); write the line you mean quoted, e.g. php: "8.3" (unquoted, YAML reads the number 8.2)`,
 	"php-unknown":            `testdata/check/php-unknown.yaml:7: entry 6.0.3: php "9.9" is not a PHP line this project knows (known: 7.4, 8.0, 8.1, 8.2, 8.3, 8.4, 8.5; versions/lifecycle.go)`,
 	"node-unknown":           `testdata/check/node-unknown.yaml:8: entry 6.0.3: node "99" is not a Node major this project knows (known: 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26; versions/lifecycle.go)`,
 	"assets-not-a-list":      `testdata/check/assets-not-a-list.yaml:9: entry 6.0.3: assets must be a list, e.g. assets: [npm, run, build]`,

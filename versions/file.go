@@ -435,7 +435,11 @@ func (p *parser) php(n *yaml.Node, subject string) string {
 		if f, err := strconv.ParseFloat(s, 64); err == nil && strconv.FormatFloat(f, 'f', -1, 64) != s {
 			number = "the number " + strconv.FormatFloat(f, 'f', -1, 64)
 		}
-		p.add(n, subject, `php %s must be quoted: write php: "%s" (unquoted, YAML reads %s)`, s, s, number)
+		if _, ok := FindRuntime(PHPLines, s); ok {
+			p.add(n, subject, `php %s must be quoted: write php: "%s" (unquoted, YAML reads %s)`, s, s, number)
+		} else {
+			p.add(n, subject, `php %s is not a PHP line this project knows (known: %s; versions/lifecycle.go); write the line you mean quoted, e.g. php: "8.3" (unquoted, YAML reads %s)`, s, runtimeNames(PHPLines), number)
+		}
 	case semver.Compare("v"+s, "v"+OldestPHP) < 0:
 		p.add(n, subject, "php %q is older than %s, the oldest PHP the runtime Dockerfiles build (dockerfiles/common/build-php-extensions.sh)", s, OldestPHP)
 	default:

@@ -95,7 +95,7 @@ func TestPHPAndNode(t *testing.T) {
 	}{
 		{name: "double-quoted php", php: `"8.3"`, node: `"22"`},
 		{name: "single-quoted php, unquoted node", php: `'8.4'`, node: `24`},
-		{name: "unquoted php that YAML shortens", php: `8.20`, node: `"22"`, wantErr: `php 8.20 must be quoted: write php: "8.20" (unquoted, YAML reads the number 8.2)`},
+		{name: "unquoted php that is no line, which YAML shortens", php: `8.20`, node: `"22"`, wantErr: `php 8.20 is not a PHP line this project knows (known: 7.4, 8.0, 8.1, 8.2, 8.3, 8.4, 8.5; versions/lifecycle.go); write the line you mean quoted, e.g. php: "8.3" (unquoted, YAML reads the number 8.2)`},
 		{name: "unquoted php", php: `8.3`, node: `"22"`, wantErr: `php 8.3 must be quoted: write php: "8.3" (unquoted, YAML reads a number)`},
 		{name: "php that does not exist", php: `"9.9"`, node: `"22"`, wantErr: `php "9.9" is not a PHP line this project knows (known: 7.4, 8.0, 8.1, 8.2, 8.3, 8.4, 8.5; versions/lifecycle.go)`},
 		{name: "php older than the Dockerfiles build", php: `"7.3"`, node: `"22"`, wantErr: `php "7.3" is older than 7.4`},

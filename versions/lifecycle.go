@@ -1,7 +1,6 @@
 package versions
 
 import (
-	"fmt"
 	"slices"
 	"time"
 )
@@ -57,7 +56,3 @@ func FindRuntime(lines []Runtime, name string) (Runtime, bool) {
 
 // EndedBy reports whether r's support has ended by the day of now.
 func (r Runtime) EndedBy(now time.Time) bool { return now.After(r.EOL.Add(24*time.Hour - 1)) }
-
-func (r Runtime) String() string {
-	return fmt.Sprintf("%s (end of life %s)", r.Name, r.EOL.Format(time.DateOnly))
-}

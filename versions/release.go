@@ -79,7 +79,7 @@ func EditRelease(data []byte, v Version, opts ReleaseOptions) (*Release, error) 
 	ed := &editor{src: data, root: doc.Content[0]}
 	seq := valueOf(ed.root, "versions")
 	if seq.Style&yaml.FlowStyle != 0 {
-		return nil, fmt.Errorf("line %d: versions is a flow list ([...]); write it as a block list (- version: ...) to edit it with ci release", seq.Line)
+		return nil, fmt.Errorf("line %d: versions is a flow list ([...]); write it as a block list (- version: ...) so that it can be edited", seq.Line)
 	}
 	ed.items = seq.Content
 	r := &Release{}
@@ -371,7 +371,7 @@ func (ed *editor) itemIndent() (string, error) {
 	first := ed.items[0]
 	prefix := ed.line(first.Line - 1)[:ed.offset(first.Line, first.Column)-ed.lineStart(first.Line-1)]
 	if first.Kind != yaml.MappingNode || first.Style&yaml.FlowStyle != 0 || strings.TrimSpace(prefix) != "-" {
-		return "", fmt.Errorf("line %d: the first entry is not a block mapping (- version: ...); write it as one to add entries with ci release", first.Line)
+		return "", fmt.Errorf("line %d: the first entry is not a block mapping (- version: ...); write it as one so that entries can be added", first.Line)
 	}
 	return prefix, nil
 }

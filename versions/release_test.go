@@ -75,7 +75,7 @@ func TestEditRelease(t *testing.T) {
 		{name: "bad node", in: "input.yaml", version: "6.0.4", opts: versions.ReleaseOptions{Node: "v22"},
 			wantErr: `node "v22" is not a Node major version, e.g. 22`, problem: versions.BadNode},
 		{name: "flow list", in: "flow.yaml", version: "6.0.4",
-			wantErr: "line 5: versions is a flow list ([...]); write it as a block list (- version: ...) to edit it with ci release"},
+			wantErr: "line 5: versions is a flow list ([...]); write it as a block list (- version: ...) so that it can be edited"},
 		{name: "ref inside a flow entry", in: "flow-entry.yaml", version: "6.0.4",
 			wantErr: "line 6: ref: 0123abcd is not on a line of its own; remove it by hand (the release builds its tag) and rerun"},
 	}

@@ -17,7 +17,8 @@
 # de_DE.UTF-8 always succeed (dockerfiles/locale_test.go shows it with musl-gcc). The
 # image's PHP gettext is GNU libintl (built against gettext-dev), which outside glibc finds
 # the language in the locale's name or in LC_ALL; Stud.IP sets both (putenv LC_ALL, then
-# setlocale). The smoke test checks setlocale in every image.
+# setlocale). The smoke test checks setlocale in every image, and gettext with the tree's
+# English catalog in every Stud.IP image: on musl only that can fail.
 set -eu
 
 # The locales, as localedef's input names; each is generated with the UTF-8 charmap.

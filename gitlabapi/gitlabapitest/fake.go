@@ -80,16 +80,6 @@ func (s *Server) File(branch, path string) (string, bool) {
 	return c, ok
 }
 
-// SetFile changes a file of a branch, as a push would.
-func (s *Server) SetFile(branch, path, content string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.branches[branch] == nil {
-		s.branches[branch] = map[string]string{}
-	}
-	s.branches[branch][path] = content
-}
-
 // Decline closes merge request iid unmerged, as a maintainer who declines it does.
 func (s *Server) Decline(iid int) {
 	s.mu.Lock()

@@ -205,9 +205,6 @@ func StartServer(t testing.TB, env []string, path string, args ...string) *Serve
 	return s
 }
 
-// Output is what the server wrote so far, stdout and stderr together.
-func (s *Server) Output() string { return s.output.String() }
-
 // WaitListening waits until the server accepts connections at address; if it exits first,
 // or does not listen within 10 s, the test fails with its output.
 func (s *Server) WaitListening(t testing.TB, address string) {

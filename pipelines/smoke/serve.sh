@@ -1,24 +1,29 @@
 #!/bin/sh
-# Usage: serve.sh [-a HOST:PORT] [-p URL] SECONDS GRACE COMMAND...
+# Usage: serve.sh [-a HOST:PORT] [-p URL | -f PATH] SECONDS GRACE COMMAND...
 # Starts COMMAND (the image's entrypoint and server) in the background, its output in a log
 # file, and succeeds once the image's own studip-healthcheck passes against it (at HOST:PORT,
-# default the base's port on 127.0.0.1); with URL, it then wants URL to answer with a Stud.IP
-# page (studip-page.php). It fails, with the server's answer and the end of its log, as soon
-# as the outcome is clear:
+# default the base's port on 127.0.0.1) and the server serves Stud.IP: with URL (apache), URL
+# must then answer with a Stud.IP page (studip-page.php); with PATH (fpm-alpine, whose health
+# check asks php-fpm's /ping, which answers while Stud.IP fails), php-fpm's answer for PATH
+# must be one (studip-healthcheck --page). It fails, with the server's answer and the end of
+# its log, as soon as the outcome is clear:
 # - the server stops: at once;
 # - no answer at all: still installing (the entrypoint installs the database before it starts
 #   the server), so it waits up to SECONDS for a first answer;
-# - an answer that is not ready (a 5xx): the install is over and only the server's warm-up is
-#   left, so it gives the server GRACE seconds more, then calls the image broken.
+# - an answer that is not ready (a 5xx, or no Stud.IP page from php-fpm): the install is over
+#   and only the server's warm-up is left, so it gives the server GRACE seconds more, then
+#   calls the image broken.
 set -eu
 
 health_address=
 page=
-while getopts a:p: opt; do
+fastcgi_page=
+while getopts a:p:f: opt; do
 	case $opt in
 		a) health_address=$OPTARG ;;
 		p) page=$OPTARG ;;
-		*) echo "usage: serve.sh [-a HOST:PORT] [-p URL] SECONDS GRACE COMMAND..." >&2; exit 2 ;;
+		f) fastcgi_page=$OPTARG ;;
+		*) echo "usage: serve.sh [-a HOST:PORT] [-p URL | -f PATH] SECONDS GRACE COMMAND..." >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -35,20 +40,21 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 
 # fail MESSAGE: says why, shows the server's answer (when it gave one and a page is
-# asked for) and the end of its log, and fails.
+# asked for by URL; a FastCGI page's answer is in MESSAGE) and the end of its log, and fails.
 fail() {
 	echo "$1" >&2
 	if [ -n "$answered" ] && [ -n "$page" ]; then
 		php "$here/studip-page.php" "$page" >/dev/null || true
 	fi
 	# 10 lines: the pipeline's report of a failed check keeps the last 20 lines of its output,
-	# which leaves room for the answer (studip-page.php: at most 7 lines) and the reason.
+	# which leaves room for the answer (studip-page.php, --page: at most 7 lines) and the reason.
 	echo "the end of the server's log ($server_command):" >&2
 	tail -n 10 "$log" | sed 's/^/  /' >&2
 	exit 1
 }
 
-# check [--live]: the image's health check, readiness or (--live) any answer at all.
+# check [--live | --page PATH]: the image's health check, readiness or (--live) any answer at
+# all, or (--page) whether php-fpm's answer for PATH is a Stud.IP page.
 check() {
 	# shellcheck disable=SC2086 # no address: the check's default
 	studip-healthcheck "$@" $health_address 2>&1
@@ -82,6 +88,19 @@ until out=$(check); do
 	sleep 2
 done
 echo "$out"
+
+# php-fpm answers /ping before, and whether or not, Stud.IP's pages work: the page gets
+# what is left of the warm-up.
+if [ -n "$fastcgi_page" ]; then
+	until out=$(check --page "$fastcgi_page"); do
+		still_running
+		if [ "$(date +%s)" -ge "$broken_at" ]; then
+			fail "broken: php-fpm answers, but $fastcgi_page is no Stud.IP page ${grace}s after its first answer; last check: $out"
+		fi
+		sleep 2
+	done
+	echo "$out"
+fi
 
 if [ -n "$page" ] && ! php "$here/studip-page.php" "$page"; then
 	answered=
