@@ -334,7 +334,7 @@ func TestHealthcheckPage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if c.flag != "" {
 				flag := filepath.Join(root, c.flag)
-				writeFile(t, flag, "")
+				testutil.WriteFile(t, flag, "")
 				t.Cleanup(func() { os.Remove(flag) })
 			}
 			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT=" + root}, "--page", c.page, address)
