@@ -244,7 +244,7 @@ func TestHealthcheckCron(t *testing.T) {
 			t.Parallel()
 			heartbeat := filepath.Join(t.TempDir(), "studip-cron.heartbeat")
 			if c.age >= 0 {
-				writeFile(t, heartbeat, c.state)
+				testutil.WriteFile(t, heartbeat, c.state)
 				at := time.Now().Add(-c.age)
 				if err := os.Chtimes(heartbeat, at, at); err != nil {
 					t.Fatal(err)
@@ -334,7 +334,7 @@ func TestHealthcheckPage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if c.flag != "" {
 				flag := filepath.Join(root, c.flag)
-				writeFile(t, flag, "")
+				testutil.WriteFile(t, flag, "")
 				t.Cleanup(func() { os.Remove(flag) })
 			}
 			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT=" + root}, "--page", c.page, address)

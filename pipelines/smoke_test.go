@@ -434,15 +434,7 @@ func healthcheckPath(t *testing.T) string {
 // minutes: a broken server must fail it long before, on its answer, with its log.
 func TestServe(t *testing.T) {
 	testutil.LookTool(t, "php")
-	tests := []struct {
-		name     string
-		env      func(t *testing.T) []string // the stand-in's
-		before   string                      // shell commands before the server starts: the install
-		grace    string
-		wantCode int
-		want     []string // in stdout+stderr
-		unwanted []string
-	}{
+	checkServe(t, []serveCase{
 		{name: "healthy", grace: "5", want: []string{"answered 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
 		{name: "broken: answers 500", grace: "3", wantCode: 1,
 			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
@@ -466,27 +458,47 @@ func TestServe(t *testing.T) {
 			want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK\n  It works!\n", "is no Stud.IP page", "the end of the server's log"}},
 		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
 			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
-	}
-	for _, tt := range tests {
+	}, func(t *testing.T, addr string) (env, server, flags []string) {
+		return pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache"),
+			[]string{"php", "-S", addr, "testdata/fake-studip.php"}, []string{"-a", addr, "-p", "http://" + addr + "/"}
+	})
+}
+
+// serveCase is one run of serve.sh against a stand-in for Stud.IP.
+type serveCase struct {
+	name     string
+	env      func(t *testing.T) []string // the stand-in's
+	before   string                      // shell commands before the server starts: the install
+	grace    string
+	wantCode int
+	want     []string // in stdout+stderr; @ is the server's address
+	unwanted []string
+}
+
+// checkServe runs serve.sh for each case with each shell: with flags, an install deadline of
+// 10 minutes and the case's grace, in front of the server that start gives for a free
+// address (its environment and command line), after the case's install (before); and checks
+// its exit code and output.
+func checkServe(t *testing.T, cases []serveCase, start func(t *testing.T, addr string) (env, server, flags []string)) {
+	for _, tt := range cases {
 		for shellName, shell := range shells {
 			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
 				t.Parallel()
 				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache")
+				env, server, flags := start(t, addr)
 				if tt.env != nil {
 					env = append(env, tt.env(t)...)
 				}
-				server := []string{"php", "-S", addr, "testdata/fake-studip.php"}
 				if tt.before != "" {
-					server = []string{"sh", "-c", tt.before + `; exec "$@"`, "sh", "php", "-S", addr, "testdata/fake-studip.php"}
+					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
 				}
-				args := append([]string{"-a", addr, "-p", "http://" + addr + "/", "600", tt.grace}, server...)
+				args := append(flags, append([]string{"600", tt.grace}, server...)...)
 				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
 				if code != tt.wantCode {
 					t.Errorf("exit %d, want %d", code, tt.wantCode)
 				}
 				for _, want := range tt.want {
-					if !strings.Contains(stdout+stderr, want) {
+					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
 						t.Errorf("output does not say %q", want)
 					}
 				}
@@ -513,16 +525,11 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	fpm := testutil.LookTool(t, "php-fpm8.2")
 	dir := t.TempDir()
 	root = filepath.Join(dir, "studip")
-	if err := os.MkdirAll(filepath.Join(root, "public"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	page, err := os.ReadFile("testdata/fake-studip.php")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "public/index.php"), page, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(root, "public/index.php"), string(page))
 	pool, err := filepath.Abs("../dockerfiles/fpm-alpine/zz-studip.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -535,9 +542,7 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	conf := fmt.Sprintf("[global]\npid = %s\nerror_log = /proc/self/fd/2\ndaemonize = no\n\n"+
 		"[www]\n%spm = static\npm.max_children = 2\ncatch_workers_output = yes\ninclude = %s\n\n[www]\nlisten = %s\n",
 		filepath.Join(dir, "php-fpm.pid"), user, pool, address)
-	if err := os.WriteFile(filepath.Join(dir, "php-fpm.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(dir, "php-fpm.conf"), conf)
 	return root, append([]string{fpm}, args...)
 }
 
@@ -547,15 +552,7 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 // answers 500 fails once the warm-up is over, long before the install's 10 minutes, with the
 // answer (status, page, PHP's message) and the server's log.
 func TestServeFPM(t *testing.T) {
-	tests := []struct {
-		name     string
-		env      func(t *testing.T) []string // the stand-in's
-		before   string                      // shell commands before the server starts: the install
-		grace    string
-		wantCode int
-		want     []string // in stdout+stderr; @ is the server's address
-		unwanted []string
-	}{
+	checkServe(t, []serveCase{
 		{name: "healthy", grace: "5",
 			want: []string{"FastCGI /ping at @ answered pong\n", "FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
 		{name: "broken: answers 500", grace: "3", wantCode: 1,
@@ -579,41 +576,10 @@ func TestServeFPM(t *testing.T) {
 			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
 		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
 			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
-	}
-	for _, tt := range tests {
-		for shellName, shell := range shells {
-			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
-				t.Parallel()
-				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-				root, server := fpmStandIn(t, addr)
-				env := pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT="+root)
-				if tt.env != nil {
-					env = append(env, tt.env(t)...)
-				}
-				if tt.before != "" {
-					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
-				}
-				args := append([]string{"-a", addr, "-f", "/", "600", tt.grace}, server...)
-				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
-				if code != tt.wantCode {
-					t.Errorf("exit %d, want %d", code, tt.wantCode)
-				}
-				for _, want := range tt.want {
-					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
-						t.Errorf("output does not say %q", want)
-					}
-				}
-				for _, unwanted := range tt.unwanted {
-					if strings.Contains(stdout+stderr, unwanted) {
-						t.Errorf("output says %q", unwanted)
-					}
-				}
-				if t.Failed() {
-					t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
-				}
-			})
-		}
-	}
+	}, func(t *testing.T, addr string) (env, server, flags []string) {
+		root, server := fpmStandIn(t, addr)
+		return pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT="+root), server, []string{"-a", addr, "-f", "/"}
+	})
 }
 
 // TestServeNoAnswer: a server that never answers fails once SECONDS have passed, naming

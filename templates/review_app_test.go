@@ -2,7 +2,6 @@ package templates
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,21 +80,11 @@ func project(t *testing.T, dir, pipeline, branch string) {
 		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/" + componentTag + "/templates/review-app.yml": string(component),
 	}
 	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	git := func(args ...string) {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		testutil.Git(t, dir, args...)
 	}
 	git("init", "-q", "-b", "main")
 	git("remote", "add", "origin", "https://gitlab.studip.de/studip/studip.git")
@@ -109,31 +98,6 @@ func project(t *testing.T, dir, pipeline, branch string) {
 	}
 }
 
-// gitlabCILocal runs gitlab-ci-local in dir with args and the pipeline variables vars.
-func gitlabCILocal(t *testing.T, dir string, vars map[string]string, args ...string) []byte {
-	t.Helper()
-	bin := testutil.LookTool(t, "gitlab-ci-local")
-	args = append(args, "--home", filepath.Join(dir, ".home"),
-		"--ignore-predefined-vars", "CI_PIPELINE_SOURCE,CI_COMMIT_TAG,CI_MERGE_REQUEST_SOURCE_BRANCH_NAME,CI_COMMIT_REF_PROTECTED")
-	for k, v := range vars {
-		args = append(args, "--variable", k+"="+v)
-	}
-	if tag := vars["CI_COMMIT_TAG"]; tag != "" {
-		args = append(args, "--unset-variable", "CI_COMMIT_BRANCH")
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
-			stderr = exitErr.Stderr
-		}
-		t.Fatalf("gitlab-ci-local %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
-	}
-	return out
-}
-
 type job struct {
 	Name, Stage, When string
 	AllowFailure      bool `json:"allow_failure"`
@@ -143,7 +107,7 @@ type job struct {
 func jobs(t *testing.T, dir string, vars map[string]string) map[string]job {
 	t.Helper()
 	var list []job
-	out := gitlabCILocal(t, dir, vars, "--list-json")
+	out := testutil.GitLabCILocal(t, dir, vars, "--list-json")
 	if err := json.Unmarshal(out, &list); err != nil {
 		t.Fatalf("reading gitlab-ci-local's job list: %v\n%s", err, out)
 	}
@@ -209,7 +173,7 @@ func TestReviewAppRules(t *testing.T) {
 // preview is the merged pipeline that gitlab-ci-local shows, inputs applied.
 func preview(t *testing.T, dir string) map[string]any {
 	t.Helper()
-	out := gitlabCILocal(t, dir, map[string]string{"CI_PIPELINE_SOURCE": "merge_request_event"}, "--preview")
+	out := testutil.GitLabCILocal(t, dir, map[string]string{"CI_PIPELINE_SOURCE": "merge_request_event"}, "--preview")
 	// The preview is one YAML document, after a "---" line.
 	i := strings.Index(string(out), "---\n")
 	if i < 0 {
