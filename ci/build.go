@@ -150,6 +150,29 @@ type pipelineFlags struct {
 	dockerfiles string
 	mirror      string
 	jobs        int
+	refCommits  []string // --ref-commit VERSION=COMMIT, where the command takes it
+}
+
+// addRefCommitFlag adds --ref-commit: the jobs of a generated publish pipeline build the
+// commits that its generate job resolved.
+func (pf *pipelineFlags) addRefCommitFlag(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&pf.refCommits, "ref-commit", nil, "build this Stud.IP version from this commit, as resolved from its ref before, e.g. nightly=<40 hex digits> (a generated publish pipeline pins every job to one); repeatable")
+}
+
+// pins are the --ref-commit values by version.
+func (pf *pipelineFlags) pins() (map[string]string, error) {
+	pins := map[string]string{}
+	for _, v := range pf.refCommits {
+		name, commit, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return nil, usagef("--ref-commit %q: want VERSION=COMMIT, e.g. nightly=<the commit's 40 hex digits>", v)
+		}
+		if prev, dup := pins[name]; dup && prev != commit {
+			return nil, usagef("--ref-commit: %s is pinned twice, to %s and %s", name, prev, commit)
+		}
+		pins[name] = commit
+	}
+	return pins, nil
 }
 
 func addPipelineFlags(fs *pflag.FlagSet, e *env) *pipelineFlags {
@@ -195,7 +218,14 @@ func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
 		pf.versions = []string{v}
 		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.command, pf.source, v)
 	}
-	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror})
+	pins, err := pf.pins()
+	if err != nil {
+		return nil, opts, err
+	}
+	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror, Commits: pins})
+	if pinErr, ok := errors.AsType[*plan.PinError](err); ok {
+		return nil, opts, usagef("--ref-commit: %v", pinErr)
+	}
 	if err != nil {
 		return nil, opts, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -10,13 +11,15 @@ import (
 	"gitlab.studip.de/studip/docker/versions"
 )
 
-func runGitLab(_ context.Context, e *env, args []string) error {
+func runGitLab(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "gitlab", "[--file F] [--version V]... [--base B]... [--platform P]... [--command test|publish]",
 		"Prints a GitLab CI child pipeline: for test, one job per selected target; for publish, one\n"+
 			"job per version and platform (staging the images) and one per version after them\n"+
 			"(publishing the indexes). A platform's jobs run on the runners tagged as the variable\n"+
 			"STUDIP_RUNNER_TAGS_<ARCH> says (comma-separated, e.g. STUDIP_RUNNER_TAGS_ARM64), on any\n"+
-			"runner if it is empty. .gitlab-ci.yml generates and triggers it. Needs no engine.")
+			"runner if it is empty. A publish pins each version's git ref to the commit it names now\n"+
+			"(git ls-remote), so that all jobs of a version build that commit however the branch\n"+
+			"moves meanwhile. .gitlab-ci.yml generates and triggers it. Needs no engine.")
 	pf := addPlanFlags(fs)
 	command := fs.String("command", string(gitlabci.Test), "what every job does: test (build and test, push nothing) or publish")
 	if err := parse(fs, args); err != nil {
@@ -36,7 +39,36 @@ func runGitLab(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return gitlabci.Write(e.stdout, p, gitlabci.Options{Command: c, File: pf.file, Args: args, RunnerTags: runnerTags(e, p)})
+	opts := gitlabci.Options{Command: c, File: pf.file, Args: args, RunnerTags: runnerTags(e, p)}
+	if c == gitlabci.Publish {
+		if opts.Commits, err = pinSources(ctx, e, p); err != nil {
+			return err
+		}
+	}
+	return gitlabci.Write(e.stdout, p, opts)
+}
+
+// pinSources resolves the ref of each selected Stud.IP version to the commit it names now,
+// asking each repository once per ref.
+func pinSources(ctx context.Context, e *env, p *plan.Plan) (map[string]string, error) {
+	type source struct{ url, ref string }
+	resolved := map[source]string{}
+	pins := map[string]string{}
+	for _, t := range p.Targets {
+		if t.Source == nil {
+			continue
+		}
+		s := source{t.Source.URL, t.Source.Ref}
+		if _, ok := resolved[s]; !ok {
+			commit, err := e.resolver(s.url).Commit(ctx, s.ref)
+			if err != nil {
+				return nil, fmt.Errorf("pinning the source of %s: %w", t.Name, err)
+			}
+			resolved[s] = commit
+		}
+		pins[t.Name] = resolved[s]
+	}
+	return pins, nil
 }
 
 // runnerTags reads each platform's runner tags from its variable.

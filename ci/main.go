@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"gitlab.studip.de/studip/docker/plan"
+	"gitlab.studip.de/studip/docker/upstream"
 	"gitlab.studip.de/studip/docker/versions"
 )
 
@@ -28,6 +29,15 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time // today, for the end-of-life warnings of ci check
+	// remote reads a git repository's refs; nil reads them with git (upstream.Git).
+	remote func(url string) upstream.Resolver
+}
+
+func (e *env) resolver(url string) upstream.Resolver {
+	if e.remote != nil {
+		return e.remote(url)
+	}
+	return upstream.Git{URL: url}
 }
 
 type command struct {

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"gitlab.studip.de/studip/docker/internal/testutil"
+	"gitlab.studip.de/studip/docker/upstream"
 )
 
 // today is the day the commands run on in tests, so that what ci check warns of is known.
@@ -21,9 +23,17 @@ var today = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 func runCI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut testutil.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return today }}
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return today },
+		remote: studipRemote(t)}
 	code = run(context.Background(), args, e)
 	return code, out.String(), errOut.String()
+}
+
+// studipRemote answers for every git URL from one local bare repository shaped like
+// Stud.IP's (studipRepo: main, v5.5.8, v6.0, v6.0.3), made on first use, as git would.
+func studipRemote(t *testing.T) func(string) upstream.Resolver {
+	repo := sync.OnceValue(func() string { return studipRepo(t) })
+	return func(string) upstream.Resolver { return upstream.Git{URL: repo()} }
 }
 
 // golden compares got with testdata/name, or rewrites it under -update.

@@ -44,6 +44,10 @@ func TestPublishStageFlags(t *testing.T) {
 		{"platform without stage", release, []string{"--platform", "linux/amd64"}, "a platform job takes --platform with --stage"},
 		{"stage without its login", release, []string{"--stage", "r/s"}, "STAGING_REGISTRY_USERNAME and STAGING_REGISTRY_PASSWORD must both be set"},
 		{"assemble without the release login", staging, []string{"--from-stage", "r/s"}, "REGISTRY_USERNAME and REGISTRY_PASSWORD must both be set"},
+		{"pin to a branch", release, []string{"--ref-commit", "nightly=main"}, `--ref-commit: pinning source commits: nightly: "main" is no full commit ID`},
+		{"pin without a version", release, []string{"--ref-commit", strings.Repeat("a", 40)}, "want VERSION=COMMIT"},
+		{"pin of no version", release, []string{"--ref-commit", "7.0.0=" + strings.Repeat("a", 40)}, "--ref-commit: pinning source commits: 7.0.0 is no Stud.IP version of the file"},
+		{"pinned twice", release, []string{"--ref-commit", "nightly=" + strings.Repeat("a", 40), "--ref-commit", "nightly=" + strings.Repeat("b", 40)}, "--ref-commit: nightly is pinned twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,5 +81,37 @@ func TestPublishPlatformJob(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "pushed gitlab.example/g/p/staging:"); n != 2 {
 		t.Errorf("staged %d images, want 6.0.3's two bases on linux/arm64:\n%s", n, out.String())
+	}
+}
+
+// The platform jobs of a generated publish build the commit --ref-commit names, resolving no
+// ref, whatever the version's tag or branch names by the time each runs.
+func TestPublishPlatformJobsBuildThePinnedCommit(t *testing.T) {
+	pinned := strings.Repeat("5", 40)
+	for i, pl := range []string{"linux/amd64", "linux/arm64"} {
+		engine := daggertest.New(pl)
+		engine.SetCommit(fixtureSource, "v6.0.3", strings.Repeat(string(rune('a'+i)), 40)) // the tag moved
+		engine.GitFile(fixtureSource, "", "package.json", `{"scripts": {"webpack-prod": "webpack --config webpack.prod.js --mode production"}}`)
+		var out, errOut bytes.Buffer
+		vars := map[string]string{"STAGING_REGISTRY_USERNAME": "ci", "STAGING_REGISTRY_PASSWORD": "job-token"}
+		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+		args := []string{"publish", "--file", fixtureFile, "--dockerfiles", t.TempDir(), "--version", "6.0", "--ref-commit", "6.0.3=" + pinned,
+			"--platform", pl, "--stage", "gitlab.example/g/p/staging"}
+		if code := run(withConnect(context.Background(), engine.Connect), args, e); code != 0 {
+			t.Fatalf("%s job: exit %d, stderr:\n%s", pl, code, errOut.String())
+		}
+		if refs := engine.Resolved(); len(refs) != 0 {
+			t.Errorf("%s job resolved %v, want the pinned commit built as it is", pl, refs)
+		}
+		pushes := engine.Evaluated("publish")
+		for _, ev := range pushes {
+			img, err := engine.Image(ev.Args["address"].(string), pl)
+			if err != nil || img.Labels["org.opencontainers.image.revision"] != pinned {
+				t.Errorf("%s job staged %s with revision %q (%v), want %s", pl, ev.Args["address"], img.Labels["org.opencontainers.image.revision"], err, pinned)
+			}
+		}
+		if len(pushes) != 2 {
+			t.Errorf("%s job staged %d images, want 6.0.3's two bases", pl, len(pushes))
+		}
 	}
 }

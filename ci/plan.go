@@ -66,7 +66,7 @@ func writeJSON(w io.Writer, p *plan.Plan) error {
 			Node:      t.Node,
 			Assets:    assets(t),
 			Platforms: strs(t.Platforms),
-			Tags:      tagNames(t),
+			Tags:      t.TagNames(),
 			Build:     p.BuildInputs(t),
 		})
 	}
@@ -81,7 +81,7 @@ func writeTable(w io.Writer, p *plan.Plan) error {
 	fmt.Fprintln(tw, "VERSION\tCHANNEL\tBASE\tREF\tPHP\tNODE\tASSETS\tPLATFORMS\tTAGS")
 	for _, t := range p.Targets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Channel, orDash(string(t.Base)), orDash(ref(t)), t.PHP, t.Node,
-			orDash(assets(t)), strings.Join(strs(t.Platforms), ","), strings.Join(tagNames(t), " "))
+			orDash(assets(t)), strings.Join(strs(t.Platforms), ","), strings.Join(t.TagNames(), " "))
 	}
 	return tw.Flush()
 }
@@ -114,14 +114,6 @@ func ref(t plan.Target) string {
 		return ""
 	}
 	return t.Source.Ref
-}
-
-func tagNames(t plan.Target) []string {
-	names := make([]string, len(t.Tags))
-	for i, tag := range t.Tags {
-		names[i] = tag.Name
-	}
-	return names
 }
 
 func strs[T fmt.Stringer](xs []T) []string {

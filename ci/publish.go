@@ -8,7 +8,7 @@ import (
 )
 
 func runPublish(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [--rebuild] [--stage REPO [--platform P]... | --from-stage REPO] [--jobs N] [--mirror PREFIX]",
+	fs := newFlags(e, "publish", "[--file F] [--version V]... [--base B]... [--dry-run] [--rebuild] [--stage REPO [--platform P]... | --from-stage REPO] [--ref-commit V=COMMIT]... [--jobs N] [--mirror PREFIX]",
 		"Builds and smoke-tests the selected targets like `ci test`, then pushes every tag of each\n"+
 			"as one multi-platform index. The tags naming one version go first, the floating ones\n"+
 			"(6.0, latest, nightly, ...) only after those succeeded. A target whose published images\n"+
@@ -19,8 +19,11 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 			"In a CI pipeline with runners per platform, --stage makes a platform job (each platform's\n"+
 			"images go to a staging repository, tagged with their build IDs) and --from-stage the\n"+
 			"assemble job after them (the staged images become the indexes, pushed, signed, tagged).\n"+
-			"The staging login comes from STAGING_REGISTRY_USERNAME and STAGING_REGISTRY_PASSWORD.")
+			"The staging login comes from STAGING_REGISTRY_USERNAME and STAGING_REGISTRY_PASSWORD.\n"+
+			"Each job resolves a version's git ref itself unless --ref-commit pins it: the generated\n"+
+			"pipeline pins every job of a version to the commit its ref named when it was generated.")
 	pf := addPipelineFlags(fs, e)
+	pf.addRefCommitFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "do everything but push; needs no credentials")
 	rebuild := fs.Bool("rebuild", false, "build and push every target, unchanged or not")
 	stageTo := fs.String("stage", "", "push each platform's images to this staging repository by build ID, nothing to the release repository")

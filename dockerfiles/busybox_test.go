@@ -144,7 +144,7 @@ func TestConsoleDropsRoot(t *testing.T) {
 				}
 			}
 			root := t.TempDir()
-			writeFile(t, filepath.Join(root, "cli", "studip"), "")
+			testutil.WriteFile(t, filepath.Join(root, "cli", "studip"), "")
 			functions, err := filepath.Abs("common/studip-functions.sh")
 			if err != nil {
 				t.Fatal(err)

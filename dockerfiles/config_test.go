@@ -22,7 +22,7 @@ func phpIni(t *testing.T, withImageIni bool) (ini, scanDir string) {
 	dir := tempDir(t, 0o755)
 	ini, scanDir = filepath.Join(dir, "php.ini"), filepath.Join(dir, "conf.d")
 	// php.ini-production's one setting that matters here: without E it leaves $_ENV empty.
-	writeFile(t, ini, "variables_order = \"GPCS\"\n")
+	testutil.WriteFile(t, ini, "variables_order = \"GPCS\"\n")
 	mustMkdir(t, scanDir)
 	if withImageIni {
 		copyFile(t, "common/php/studip.ini", filepath.Join(scanDir, "zz-studip.ini"))
@@ -70,7 +70,7 @@ func TestConfigInc(t *testing.T) {
 // environments and request headers, and checks the values it sets; a PHP warning fails.
 func TestConfigTemplate(t *testing.T) {
 	secret := filepath.Join(tempDir(t, 0o755), "secret")
-	writeFile(t, secret, "from a file\n")
+	testutil.WriteFile(t, secret, "from a file\n")
 	database := []string{"MYSQL_HOST=db", "MYSQL_USER=studip", "MYSQL_PASSWORD=pw", "MYSQL_DATABASE=studip"}
 	internal := map[string]any{"ABSOLUTE_URI_STUDIP": "http://internal:8080/", "CANONICAL_RELATIVE_PATH_STUDIP": "/", "DYNAMIC_CONTENT_URL": "http://internal:8080/pictures", "HTTPS": nil}
 	cases := []struct {

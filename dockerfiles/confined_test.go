@@ -265,10 +265,7 @@ func TestEntrypointConfinedDataNotWritable(t *testing.T) {
 	data := tempDir(t, 0o755) // root's
 	tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
 	r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, data), db, fixtureLog(t))
-	if code := r.wait(); code == 0 {
-		t.Errorf("exit code 0")
-	}
-	mustContain(t, r.output.String(), fmt.Sprintf("error: preparing the data directory: %s/data is not writable by uid %d (gid 0)", tree, arbitraryUID))
+	r.checkEnd(fmt.Sprintf("error: preparing the data directory: %s/data is not writable by uid %d (gid 0)", tree, arbitraryUID))
 	mustNotContain(t, r.output.String(), finalCommandRan)
 }
 
@@ -413,10 +410,7 @@ func TestEntrypointConfinedTreeWithoutConfig(t *testing.T) {
 	data := tempDir(t, 0o775)
 	tree := newTree(t, treeSpec{layout: "6", imageLayout: true})
 	r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, data), db, fixtureLog(t))
-	if code := r.wait(); code == 0 {
-		t.Errorf("exit code 0")
-	}
-	mustContain(t, r.output.String(), fmt.Sprintf("error: writing config/config_local.inc.php: %s/config is not writable by uid %d (a read-only tree?); mount the file there", tree, arbitraryUID))
+	r.checkEnd(fmt.Sprintf("error: writing config/config_local.inc.php: %s/config is not writable by uid %d (a read-only tree?); mount the file there", tree, arbitraryUID))
 	mustNotContain(t, r.output.String(), finalCommandRan)
 }
 
@@ -444,16 +438,8 @@ func TestEntrypointConfinedHTTPPort(t *testing.T) {
 			db := newDatabase(t)
 			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
 			r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, tempDir(t, 0o775)), db, fixtureLog(t), "STUDIP_HTTP_PORT="+c.port)
-			code := r.wait()
-			if c.fails != "" {
-				if code == 0 {
-					t.Errorf("exit code 0")
-				}
-				mustContain(t, r.output.String(), c.fails)
+			if !r.checkEnd(c.fails) {
 				return
-			}
-			if code != 0 {
-				t.Fatalf("exit code %d", code)
 			}
 			warning := "studip-entrypoint: warning: APACHE CANNOT LISTEN ON PORT"
 			if c.warns {

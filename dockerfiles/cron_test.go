@@ -75,7 +75,7 @@ func TestCron(t *testing.T) {
 			root := newTree(t, c.tree)
 			log := fixtureLog(t)
 			if c.failRun {
-				writeFile(t, log+".fail", "")
+				testutil.WriteFile(t, log+".fail", "")
 			}
 			r := startScript(t, append([]string{"STUDIP_ROOT=" + root, "FIXTURE_LOG=" + log}, c.env...), nil, "studip-cron")
 			waitFor(t, "the worker's runs", 30*time.Second, func() bool {
@@ -139,10 +139,7 @@ func TestCronBadInterval(t *testing.T) {
 			t.Parallel()
 			root := newTree(t, treeSpec{layout: "6"})
 			r := startScript(t, []string{"STUDIP_ROOT=" + root, "STUDIP_CRON_INTERVAL=" + interval}, nil, "studip-cron")
-			if code := r.wait(); code == 0 {
-				t.Errorf("exit code 0")
-			}
-			mustContain(t, r.output.String(), "studip-cron: error: reading STUDIP_CRON_INTERVAL")
+			r.checkEnd("studip-cron: error: reading STUDIP_CRON_INTERVAL")
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // TestDataDirectory: the first start links public/pictures and public/plugins_packages into
@@ -37,7 +39,7 @@ func TestDataDirectory(t *testing.T) {
 			db := newDatabase(t)
 			root := newTree(t, c.tree)
 			for name, content := range c.before {
-				writeFile(t, filepath.Join(root, "data", name), content)
+				testutil.WriteFile(t, filepath.Join(root, "data", name), content)
 			}
 			if _, code := entrypoint(t, root, db, fixtureLog(t)); code != 0 {
 				t.Fatalf("exit code %d", code)
@@ -94,7 +96,7 @@ func TestReplacement(t *testing.T) {
 		"public/plugins_packages/acme/Plugin/plugin.php": "<?php // an installed plugin\n",
 	}
 	for name, content := range written {
-		writeFile(t, filepath.Join(old, name), content)
+		testutil.WriteFile(t, filepath.Join(old, name), content)
 	}
 	db.mustExec(t, "INSERT INTO auth_user_md5 VALUES ('added_later')")
 
@@ -135,7 +137,7 @@ func TestUpgrade(t *testing.T) {
 		t.Fatalf("v1: exit code %d", code)
 	}
 	db.mustExec(t, "INSERT INTO news (topic) VALUES ('written by v1')")
-	writeFile(t, filepath.Join(v1, "data/upload_doc/v1"), "uploaded under v1\n")
+	testutil.WriteFile(t, filepath.Join(v1, "data/upload_doc/v1"), "uploaded under v1\n")
 	rowsBefore := db.mustExec(t, "SELECT username FROM auth_user_md5 ORDER BY username")
 
 	v2 := newTree(t, treeSpec{layout: "6", migrations: []string{"001_add_news.sql", "002_add_news_body.sql"}, imageLayout: true})

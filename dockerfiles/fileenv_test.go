@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // TestFileEnv: file_env (studip-functions.sh), the one rule for every variable that may come
@@ -14,7 +16,7 @@ import (
 // beside the entrypoint (docker exec), and must agree.
 func TestFileEnv(t *testing.T) {
 	secret := filepath.Join(tempDir(t, 0o755), "secret")
-	writeFile(t, secret, "from a file $(id) \"q\"\n\n")
+	testutil.WriteFile(t, secret, "from a file $(id) \"q\"\n\n")
 	cases := []struct {
 		name, variable string
 		env            []string
@@ -38,16 +40,8 @@ func TestFileEnv(t *testing.T) {
 			// What a child process sees: the exported value, and no NAME_FILE.
 			r := startSourced(t, append(c.env, "NAME="+c.variable), nil,
 				`read_secrets; sh -c 'eval "printf \"%s|%s\" \"\${$NAME-unset}\" \"\${${NAME}_FILE-unset}\""'`)
-			code := r.wait()
-			if c.wantError != "" {
-				if code == 0 {
-					t.Errorf("exit code 0")
-				}
-				mustContain(t, r.output.String(), c.wantError)
+			if !r.checkEnd(c.wantError) {
 				return
-			}
-			if code != 0 {
-				t.Fatalf("exit code %d", code)
 			}
 			if got, want := r.output.String(), c.want+"|unset"; got != want {
 				t.Errorf("the child sees %q, want %q", got, want)

@@ -107,15 +107,7 @@ func copyFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, to, string(dt))
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	mustMkdir(t, filepath.Dir(path))
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, to, string(dt))
 }
 
 func mustMkdir(t *testing.T, dir string) {
@@ -249,6 +241,25 @@ func (r *scriptRun) wait() int {
 	// Shown when the test fails or runs with -v.
 	r.t.Logf("output of %s (exit code %d, %v):\n%s", r.name, exitCode(r.err), r.elapsed.Round(time.Millisecond), out)
 	return exitCode(r.err)
+}
+
+// checkEnd waits for the script to end and checks how: with fails "", that it succeeded (else
+// the test stops); otherwise that it failed, its output showing fails. It tells whether the
+// script succeeded, for the checks of a success to follow.
+func (r *scriptRun) checkEnd(fails string) bool {
+	r.t.Helper()
+	code := r.wait()
+	if fails == "" {
+		if code != 0 {
+			r.t.Fatalf("exit code %d", code)
+		}
+		return true
+	}
+	if code == 0 {
+		r.t.Errorf("exit code 0")
+	}
+	mustContain(r.t, r.output.String(), fails)
+	return false
 }
 
 // entrypoint runs the entrypoint to its end with the tree, the database and extra variables,

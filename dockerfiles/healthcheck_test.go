@@ -244,7 +244,7 @@ func TestHealthcheckCron(t *testing.T) {
 			t.Parallel()
 			heartbeat := filepath.Join(t.TempDir(), "studip-cron.heartbeat")
 			if c.age >= 0 {
-				writeFile(t, heartbeat, c.state)
+				testutil.WriteFile(t, heartbeat, c.state)
 				at := time.Now().Add(-c.age)
 				if err := os.Chtimes(heartbeat, at, at); err != nil {
 					t.Fatal(err)
@@ -348,7 +348,7 @@ func TestHealthcheckPage(t *testing.T) {
 				t.Run(c.name, func(t *testing.T) {
 					if c.flag != "" {
 						flag := filepath.Join(root, c.flag)
-						writeFile(t, flag, "")
+						testutil.WriteFile(t, flag, "")
 						t.Cleanup(func() { os.Remove(flag) })
 					}
 					want := map[string][]string{"fpm-alpine": c.fpm, "apache": c.apache}[server.base]
@@ -368,7 +368,7 @@ func TestHealthcheckPage(t *testing.T) {
 func pageIni(t *testing.T) (ini, scanDir string) {
 	t.Helper()
 	ini, scanDir = phpIni(t, true)
-	writeFile(t, ini, mustRead(t, ini)+"display_errors = Off\nlog_errors = On\n")
+	testutil.WriteFile(t, ini, mustRead(t, ini)+"display_errors = Off\nlog_errors = On\n")
 	return ini, scanDir
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // hookScript is a hook of the tests: it appends its name, uid and working directory to
@@ -27,7 +29,7 @@ func hooksDir(t *testing.T, files map[string]string, modes map[string]os.FileMod
 	dir = tempDir(t, 0o755)
 	for name, content := range files {
 		path := filepath.Join(dir, name)
-		writeFile(t, path, content)
+		testutil.WriteFile(t, path, content)
 		mode, ok := modes[name]
 		if !ok {
 			mode = 0o755

@@ -25,7 +25,7 @@ func TestLocales(t *testing.T) {
 	// Stud.IP's catalogs: German is the source language; locale/en holds the English.
 	tree := t.TempDir()
 	po := filepath.Join(tree, "studip.po")
-	writeFile(t, po, "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"Veranstaltungen\"\nmsgstr \"Courses\"\n")
+	testutil.WriteFile(t, po, "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"Veranstaltungen\"\nmsgstr \"Courses\"\n")
 	mustMkdir(t, filepath.Join(tree, "locale", "en", "LC_MESSAGES"))
 	if out, err := exec.Command(msgfmt, "-o", filepath.Join(tree, "locale", "en", "LC_MESSAGES", "studip.mo"), po).CombinedOutput(); err != nil {
 		t.Fatalf("msgfmt: %v\n%s", err, out)

@@ -51,36 +51,21 @@ func TestApacheRequestBodyLimit(t *testing.T) {
 }
 
 // TestApacheUploadLimit uploads through Apache and mod_php with the image's site and PHP
-// settings: a file above the default limit is refused by Apache (413) before PHP reads it,
-// and stored by PHP once PHP_UPLOAD_LIMIT allows it; a lower limit refuses less.
+// settings (testutil.CheckUploadLimits): Apache refuses what is above PHP_UPLOAD_LIMIT before
+// PHP reads it.
 func TestApacheUploadLimit(t *testing.T) {
-	const mib = 1 << 20
-	cases := []struct {
-		name  string
-		limit string // "": the image's default
-		size  int64
-		taken bool
-	}{
-		{"above the default limit", "", 129 * mib, false},
-		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
-		{"within a lowered limit", "2M", 1 * mib, true},
-		{"above a lowered limit", "2M", 3 * mib, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			root := webTree(t)
-			dir := t.TempDir()
-			ini, scan := phpIni(t, true)
-			address := closedAddress(t)
-			_, port, _ := net.SplitHostPort(address)
-			env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
-				"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
-			if c.limit != "" {
-				env = append(env, "PHP_UPLOAD_LIMIT="+c.limit)
-			}
-			startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
-			testutil.CheckUpload(t, "http://"+address+"/upload.php", c.size, c.taken)
-		})
-	}
+	testutil.CheckUploadLimits(t, func(t *testing.T, limit string) string {
+		root := webTree(t)
+		dir := t.TempDir()
+		ini, scan := phpIni(t, true)
+		address := closedAddress(t)
+		_, port, _ := net.SplitHostPort(address)
+		env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
+			"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+		if limit != "" {
+			env = append(env, "PHP_UPLOAD_LIMIT="+limit)
+		}
+		startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+		return "http://" + address + "/upload.php"
+	})
 }

@@ -76,7 +76,7 @@ func fpmConfig(t *testing.T, dir, address string, withOurPool bool) string {
 		include = "include = " + pool
 	}
 	path := filepath.Join(dir, "php-fpm.conf")
-	writeFile(t, path, fmt.Sprintf(`[global]
+	testutil.WriteFile(t, path, fmt.Sprintf(`[global]
 pid = %s
 error_log = /proc/self/fd/2
 daemonize = no
@@ -185,13 +185,13 @@ func siteConf(t *testing.T, root string) string {
 // The server listens on the environment's STUDIP_HTTP_PORT, as the image's does.
 func apacheConfig(t *testing.T, dir, root, ini string) string {
 	t.Helper()
-	writeFile(t, filepath.Join(dir, "studip.conf"), siteConf(t, root))
+	testutil.WriteFile(t, filepath.Join(dir, "studip.conf"), siteConf(t, root))
 	ports, err := filepath.Abs("apache/ports.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "apache2.conf")
-	writeFile(t, path, strings.NewReplacer("@dir@", dir, "@ports@", ports, "@modules@", apacheModules, "@ini@", ini).Replace(`
+	testutil.WriteFile(t, path, strings.NewReplacer("@dir@", dir, "@ports@", ports, "@modules@", apacheModules, "@ini@", ini).Replace(`
 ServerRoot @dir@
 DefaultRuntimeDir @dir@
 PidFile @dir@/apache2.pid
@@ -369,7 +369,7 @@ func TestApacheServer(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				flag := filepath.Join(root, "database-down")
 				if c.databaseDown {
-					writeFile(t, flag, "")
+					testutil.WriteFile(t, flag, "")
 					t.Cleanup(func() { os.Remove(flag) })
 				}
 				args := []string{address}

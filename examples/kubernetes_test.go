@@ -1,11 +1,7 @@
 package examples
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path"
@@ -16,111 +12,33 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"gitlab.studip.de/studip/docker/internal/kubetest"
 )
 
 const kubernetesDir = "kubernetes"
 
-// manifests holds the Kubernetes objects of the example by kind and name.
-type manifests struct {
-	deployments  map[string]*appsv1.Deployment
-	statefulSets map[string]*appsv1.StatefulSet
-	jobs         map[string]*batchv1.Job
-	cronJobs     map[string]*batchv1.CronJob
-	services     map[string]*corev1.Service
-	claims       map[string]*corev1.PersistentVolumeClaim
-	secrets      map[string]*corev1.Secret
-	configMaps   map[string]*corev1.ConfigMap
-	// objects is every object's metadata, for the checks that apply to all.
-	objects []metav1.Object
-}
-
-// add decodes one YAML document strictly (unknown and duplicate fields are errors) into
-// the k8s.io/api type of its kind.
-func (m *manifests) add(doc []byte) error {
-	var meta metav1.TypeMeta
-	if err := yaml.Unmarshal(doc, &meta); err != nil {
-		return fmt.Errorf("reading apiVersion and kind: %w", err)
-	}
-	decoders := map[string]func([]byte) error{
-		"apps/v1 Deployment":       decoder(m, m.deployments),
-		"apps/v1 StatefulSet":      decoder(m, m.statefulSets),
-		"batch/v1 Job":             decoder(m, m.jobs),
-		"batch/v1 CronJob":         decoder(m, m.cronJobs),
-		"v1 Service":               decoder(m, m.services),
-		"v1 PersistentVolumeClaim": decoder(m, m.claims),
-		"v1 Secret":                decoder(m, m.secrets),
-		"v1 ConfigMap":             decoder(m, m.configMaps),
-	}
-	kind := meta.APIVersion + " " + meta.Kind
-	decode, ok := decoders[kind]
-	if !ok {
-		return fmt.Errorf("unknown kind %q", kind)
-	}
-	return decode(doc)
-}
-
-// decoder decodes a document strictly into a new T and files it by name in into.
-func decoder[T any, P interface {
-	*T
-	metav1.Object
-}](m *manifests, into map[string]*T) func([]byte) error {
-	return func(doc []byte) error {
-		obj := P(new(T))
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-			return err
-		}
-		if _, dup := into[obj.GetName()]; dup {
-			return fmt.Errorf("%q is defined twice", obj.GetName())
-		}
-		into[obj.GetName()] = (*T)(obj)
-		m.objects = append(m.objects, obj)
-		return nil
-	}
-}
+// manifests are the example's Kubernetes objects, with what its tests ask of them.
+type manifests struct{ *kubetest.Objects }
 
 // loadKubernetes decodes every document of every file that kustomization.yaml lists.
 func loadKubernetes(t *testing.T) *manifests {
 	t.Helper()
-	m := &manifests{
-		deployments:  map[string]*appsv1.Deployment{},
-		statefulSets: map[string]*appsv1.StatefulSet{},
-		jobs:         map[string]*batchv1.Job{},
-		cronJobs:     map[string]*batchv1.CronJob{},
-		services:     map[string]*corev1.Service{},
-		claims:       map[string]*corev1.PersistentVolumeClaim{},
-		secrets:      map[string]*corev1.Secret{},
-		configMaps:   map[string]*corev1.ConfigMap{},
-	}
+	m := manifests{kubetest.New()}
 	for _, file := range kustomizationResources(t) {
 		src, err := os.ReadFile(filepath.Join(kubernetesDir, file))
 		if err != nil {
 			t.Fatalf("reading manifests: %v", err)
 		}
-		reader := k8syaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(src)))
-		for n := 1; ; n++ {
-			doc, err := reader.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("splitting %s: %v", file, err)
-			}
-			if json, err := yaml.YAMLToJSON(doc); err == nil && string(json) == "null" {
-				continue // only comments
-			}
-			if err := m.add(doc); err != nil {
-				t.Fatalf("decoding document %d of %s: %v", n, file, err)
-			}
+		if err := m.Read(src); err != nil {
+			t.Fatalf("reading %s: %v", file, err)
 		}
 	}
-	return m
+	return &m
 }
 
 // kustomizationResources is the resources list of kustomization.yaml, checked to name every
@@ -160,7 +78,7 @@ func kustomizationResources(t *testing.T) []string {
 
 func (m *manifests) deployment(t *testing.T, name string) *appsv1.Deployment {
 	t.Helper()
-	d, ok := m.deployments[name]
+	d, ok := m.Deployments[name]
 	if !ok {
 		t.Fatalf("finding Deployment %s: not defined", name)
 	}
@@ -173,24 +91,6 @@ func replicas(d *appsv1.Deployment) int32 {
 		return 1
 	}
 	return *d.Spec.Replicas
-}
-
-// podTemplates are the pod templates of every workload, by "Kind name".
-func (m *manifests) podTemplates() map[string]corev1.PodTemplateSpec {
-	out := map[string]corev1.PodTemplateSpec{}
-	for name, d := range m.deployments {
-		out["Deployment "+name] = d.Spec.Template
-	}
-	for name, s := range m.statefulSets {
-		out["StatefulSet "+name] = s.Spec.Template
-	}
-	for name, j := range m.jobs {
-		out["Job "+name] = j.Spec.Template
-	}
-	for name, c := range m.cronJobs {
-		out["CronJob "+name] = c.Spec.JobTemplate.Spec.Template
-	}
-	return out
 }
 
 // container is the only container of a pod template.
@@ -211,7 +111,7 @@ func (m *manifests) env(t *testing.T, c corev1.Container) map[string]string {
 		if from.ConfigMapRef == nil {
 			t.Fatalf("container %s: envFrom other than a ConfigMap", c.Name)
 		}
-		cm, ok := m.configMaps[from.ConfigMapRef.Name]
+		cm, ok := m.ConfigMaps[from.ConfigMapRef.Name]
 		if !ok {
 			t.Fatalf("container %s: envFrom ConfigMap %s is not defined", c.Name, from.ConfigMapRef.Name)
 		}
@@ -225,7 +125,7 @@ func (m *manifests) env(t *testing.T, c corev1.Container) map[string]string {
 			out[e.Name] = e.Value
 		case ref.ConfigMapKeyRef != nil:
 			var v string
-			cm, ok := m.configMaps[ref.ConfigMapKeyRef.Name]
+			cm, ok := m.ConfigMaps[ref.ConfigMapKeyRef.Name]
 			if ok {
 				v, ok = cm.Data[ref.ConfigMapKeyRef.Key]
 			}
@@ -274,7 +174,7 @@ func (m *manifests) secretKeyAt(t *testing.T, pod corev1.PodSpec, c corev1.Conta
 		}
 		key = v.Secret.Items[i].Key
 	}
-	secret, ok := m.secrets[v.Secret.SecretName]
+	secret, ok := m.Secrets[v.Secret.SecretName]
 	if !ok {
 		t.Fatalf("container %s: Secret %s is not defined", c.Name, v.Secret.SecretName)
 	}
@@ -370,7 +270,7 @@ func TestKubernetes(t *testing.T) {
 				if v.PersistentVolumeClaim == nil {
 					t.Fatalf("%s: %s is not a PersistentVolumeClaim", d.Name, dataDir)
 				}
-				claim, ok := m.claims[v.PersistentVolumeClaim.ClaimName]
+				claim, ok := m.Claims[v.PersistentVolumeClaim.ClaimName]
 				if !ok {
 					t.Fatalf("%s mounts claim %s, which is not defined", d.Name, v.PersistentVolumeClaim.ClaimName)
 				}
@@ -389,7 +289,7 @@ func TestKubernetes(t *testing.T) {
 		}},
 		{"database login", func(t *testing.T) { checkKubernetesLogin(t, m, web, cron) }},
 		{"service", func(t *testing.T) {
-			svc, ok := m.services["studip-web"]
+			svc, ok := m.Services["studip-web"]
 			if !ok {
 				t.Fatal("finding Service studip-web: not defined")
 			}
@@ -407,26 +307,21 @@ func TestKubernetes(t *testing.T) {
 			}
 		}},
 		{"restricted", func(t *testing.T) {
-			templates := m.podTemplates()
+			templates := m.PodTemplates()
 			for _, name := range slices.Sorted(maps.Keys(templates)) {
 				pod := templates[name]
-				for _, v := range restrictedViolations(pod.Spec, pod.Annotations) {
-					t.Errorf("%s breaks the restricted Pod Security Standard: %s", name, v)
-				}
-				if refusal := admissionRefusal(t, pod.Spec, pod.Annotations); refusal != "" {
-					t.Errorf("%s: Kubernetes' Pod Security admission refuses it at the restricted level: %s", name, refusal)
-				}
+				kubetest.CheckRestricted(t, name, pod)
 				checkHardened(t, name, pod.Spec)
 			}
 		}},
 		{"labels", func(t *testing.T) {
-			for _, d := range m.deployments {
+			for _, d := range m.Deployments {
 				checkSelects(t, "Deployment "+d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
 			}
-			for _, s := range m.statefulSets {
+			for _, s := range m.StatefulSets {
 				checkSelects(t, "StatefulSet "+s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template.Labels)
 			}
-			for _, o := range m.objects {
+			for _, o := range m.All {
 				if o.GetNamespace() != "" || o.GetLabels()["app.kubernetes.io/name"] != "studip" {
 					t.Errorf("%s: namespace %q, labels %v; want no namespace and app.kubernetes.io/name=studip",
 						o.GetName(), o.GetNamespace(), o.GetLabels())
@@ -443,7 +338,7 @@ func TestKubernetes(t *testing.T) {
 // and log in as the user it creates, with the password it sets, read from the same Secret
 // key mounted as a file.
 func checkKubernetesLogin(t *testing.T, m *manifests, deployments ...*appsv1.Deployment) {
-	db, ok := m.statefulSets["studip-db"]
+	db, ok := m.StatefulSets["studip-db"]
 	if !ok {
 		t.Fatal("finding StatefulSet studip-db: not defined")
 	}
@@ -463,7 +358,7 @@ func checkKubernetesLogin(t *testing.T, m *manifests, deployments ...*appsv1.Dep
 	if i < 0 || dbC.VolumeMounts[i].Name != db.Spec.VolumeClaimTemplates[0].Name {
 		t.Errorf("studip-db: /var/lib/mysql is not the volume claim template %s", db.Spec.VolumeClaimTemplates[0].Name)
 	}
-	headless, ok := m.services[db.Spec.ServiceName]
+	headless, ok := m.Services[db.Spec.ServiceName]
 	if !ok || headless.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Fatalf("studip-db: serviceName %q is not a headless Service", db.Spec.ServiceName)
 	}

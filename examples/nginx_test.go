@@ -151,7 +151,7 @@ func (e nginxExample) start(t *testing.T) (address, site string) {
 	}
 	// The official fpm image's pool (www.conf, docker.conf, zz-docker.conf), then ours, then
 	// the test's address in place of its port 9000: the last setting of a pool wins.
-	writeFile(t, filepath.Join(dir, "php-fpm.conf"), fmt.Sprintf(`[global]
+	testutil.WriteFile(t, filepath.Join(dir, "php-fpm.conf"), fmt.Sprintf(`[global]
 pid = %[1]s/php-fpm.pid
 error_log = /proc/self/fd/2
 daemonize = no
@@ -168,7 +168,7 @@ include = %[2]s
 listen = %[3]s
 `, dir, pool, fpmAddress))
 	// No php.ini: the images' settings alone, as the image has them on top of the defaults.
-	writeFile(t, filepath.Join(dir, "php.ini"), "")
+	testutil.WriteFile(t, filepath.Join(dir, "php.ini"), "")
 	fpmEnv := append(append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, fpmImageEnv(t)...), e.fpmEnv...)
 	testutil.StartServer(t, fpmEnv,
 		fpm, "-c", filepath.Join(dir, "php.ini"), "-y", filepath.Join(dir, "php-fpm.conf"), "-F").WaitListening(t, fpmAddress)
@@ -176,7 +176,7 @@ listen = %[3]s
 	// The official nginx image's nginx.conf, with the example as its conf.d/default.conf.
 	// Relative includes (fastcgi_params) are read next to the main configuration.
 	_, port, _ := net.SplitHostPort(address)
-	writeFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, e.template, conf, [][2]string{
+	testutil.WriteFile(t, filepath.Join(dir, "default.conf"), adaptNginxConfig(t, e.template, conf, [][2]string{
 		{"listen 80 ", "listen 127.0.0.1:" + port + " "},
 		{"web:9000", fpmAddress},
 		{"/var/www/studip/", site + "/"},
@@ -184,7 +184,7 @@ listen = %[3]s
 	if err := os.Symlink(nginxFastCGIArgs, filepath.Join(dir, "fastcgi_params")); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "nginx.conf"), strings.NewReplacer("@dir@", dir, "@mime@", nginxMimeTypes).Replace(`
+	testutil.WriteFile(t, filepath.Join(dir, "nginx.conf"), strings.NewReplacer("@dir@", dir, "@mime@", nginxMimeTypes).Replace(`
 daemon off;
 user www-data;
 worker_processes 1;
@@ -354,13 +354,6 @@ func copyFile(from, to string) error {
 	return err
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // fpmImageEnv is the environment the fpm-alpine image sets (its Dockerfile's ENV lines), which
 // its PHP settings read.
 func fpmImageEnv(t *testing.T) []string {
@@ -399,31 +392,16 @@ func freeAddress(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// checkNginxUploads uploads through the example's nginx to php-fpm (to dispatch.php, where
-// Stud.IP's upload forms post): a file above the default limit is refused by nginx (413),
-// and stored by PHP once PHP_UPLOAD_LIMIT allows it in both; a lower limit refuses less.
+// checkNginxUploads uploads through the example's nginx to php-fpm, to dispatch.php, where
+// Stud.IP's upload forms post (testutil.CheckUploadLimits): nginx refuses what is above
+// PHP_UPLOAD_LIMIT before PHP reads it.
 func checkNginxUploads(t *testing.T, example nginxExample) {
-	const mib = 1 << 20
-	cases := []struct {
-		name  string
-		limit string // "": the example's
-		size  int64
-		taken bool
-	}{
-		{"above the default limit", "", 129 * mib, false},
-		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
-		{"within a lowered limit", "2M", 1 * mib, true},
-		{"above a lowered limit", "2M", 3 * mib, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := example
-			if c.limit != "" {
-				e = e.withUploadLimit(c.limit)
-			}
-			address, _ := e.start(t)
-			testutil.CheckUpload(t, "http://"+address+"/dispatch.php/file/upload", c.size, c.taken)
-		})
-	}
+	testutil.CheckUploadLimits(t, func(t *testing.T, limit string) string {
+		e := example
+		if limit != "" {
+			e = e.withUploadLimit(limit)
+		}
+		address, _ := e.start(t)
+		return "http://" + address + "/dispatch.php/file/upload"
+	})
 }

@@ -2,6 +2,8 @@ package gitlabci_test
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +43,7 @@ func TestChildPipeline(t *testing.T) {
 			args: []string{"--file", fixture, "--command", "publish", "--version", "6.0.3"}, golden: "child-release.yml"},
 	}
 	full := loadPlan(t)
+	commits := pins(full)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := full.Select(tt.filter)
@@ -48,14 +51,18 @@ func TestChildPipeline(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if err := gitlabci.Write(&out, p, gitlabci.Options{Command: tt.command, File: fixture, Args: tt.args, RunnerTags: runnerTags}); err != nil {
+			opts := gitlabci.Options{Command: tt.command, File: fixture, Args: tt.args, RunnerTags: runnerTags}
+			if tt.command == gitlabci.Publish {
+				opts.Commits = commits
+			}
+			if err := gitlabci.Write(&out, p, opts); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.golden, out.Bytes())
 			doc := decodeYAML(t, out.Bytes())
 			validateSchema(t, doc)
 			if tt.command == gitlabci.Publish {
-				checkPublishJobs(t, doc, full, p, runnerTags)
+				checkPublishJobs(t, doc, full, p, runnerTags, commits)
 			} else {
 				checkChildJobs(t, doc, tt.command, full, p)
 			}
@@ -198,6 +205,18 @@ func TestPinsMatchGoMod(t *testing.T) {
 // gitlabci is as pure as plan: `ci gitlab` runs where no engine is.
 func TestImportsNoDagger(t *testing.T) {
 	testutil.ImportsNoDagger(t, ".")
+}
+
+// pins are fake commits of the Stud.IP versions of p, as `ci gitlab` resolves them for a
+// publish: one per version, none for a test image.
+func pins(p *plan.Plan) map[string]string {
+	out := map[string]string{}
+	for _, tg := range p.Targets {
+		if tg.Source != nil {
+			out[tg.Name] = fmt.Sprintf("%x", sha1.Sum([]byte(tg.Name)))
+		}
+	}
+	return out
 }
 
 func loadPlan(t *testing.T) *plan.Plan {

@@ -40,6 +40,7 @@ func TestRunnerTagsVariable(t *testing.T) {
 type jobCommand struct {
 	filter                plan.Filter
 	stageTo, assembleFrom string
+	commits               map[string]string // --ref-commit
 }
 
 func parsePublishCommand(t *testing.T, line string) jobCommand {
@@ -49,7 +50,7 @@ func parsePublishCommand(t *testing.T, line string) jobCommand {
 	if !ok {
 		t.Fatalf("job command %q does not start with %q", line, prefix)
 	}
-	var c jobCommand
+	c := jobCommand{commits: map[string]string{}}
 	args := strings.Fields(rest)
 	for i := 0; i+1 < len(args); i += 2 {
 		switch flag, value := args[i], args[i+1]; flag {
@@ -69,6 +70,9 @@ func parsePublishCommand(t *testing.T, line string) jobCommand {
 			c.stageTo = value
 		case "--from-stage":
 			c.assembleFrom = value
+		case "--ref-commit":
+			name, commit, _ := strings.Cut(value, "=")
+			c.commits[name] = commit
 		default:
 			t.Fatalf("job command %q: unexpected flag %s", line, flag)
 		}
@@ -82,8 +86,9 @@ func parsePublishCommand(t *testing.T, line string) jobCommand {
 // checkPublishJobs parses a publish child pipeline back: per version of the selection, one
 // platform job per platform, on that platform's runners, whose command stages exactly that
 // version's targets on that platform; and one assemble job that needs exactly those and
-// publishes every platform of the version's targets from the same staging repository.
-func checkPublishJobs(t *testing.T, doc map[string]any, full, selected *plan.Plan, tags map[versions.Platform][]string) {
+// publishes every platform of the version's targets from the same staging repository. Every
+// job of a version builds the commit commits pins it to, if any.
+func checkPublishJobs(t *testing.T, doc map[string]any, full, selected *plan.Plan, tags map[versions.Platform][]string, commits map[string]string) {
 	t.Helper()
 	if got := toStrings(doc["stages"]); !slices.Equal(got, []string{gitlabci.StageStage, gitlabci.PublishStage}) {
 		t.Errorf("stages = %q, want stage then publish", got)
@@ -115,6 +120,7 @@ func checkPublishJobs(t *testing.T, doc map[string]any, full, selected *plan.Pla
 				continue
 			}
 			c := parsePublishCommand(t, toStrings(job["script"])[0])
+			checkPin(t, jobName, c, name, commits)
 			if c.stageTo != staging || len(c.filter.Platforms) != 1 {
 				t.Errorf("%s: stages to %q on %v, want one platform to %s", jobName, c.stageTo, c.filter.Platforms, staging)
 				continue
@@ -139,6 +145,7 @@ func checkPublishJobs(t *testing.T, doc map[string]any, full, selected *plan.Pla
 			t.Errorf("%s has runner tags; it builds nothing", assemble)
 		}
 		c := parsePublishCommand(t, toStrings(job["script"])[0])
+		checkPin(t, assemble, c, name, commits)
 		if c.assembleFrom != staging || len(c.filter.Platforms) != 0 {
 			t.Errorf("%s: assembles from %q on %v, want every platform from %s", assemble, c.assembleFrom, c.filter.Platforms, staging)
 		}
@@ -152,6 +159,18 @@ func checkPublishJobs(t *testing.T, doc map[string]any, full, selected *plan.Pla
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("jobs %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+}
+
+// checkPin asserts that job c pins version name to its commit in commits, and nothing else.
+func checkPin(t *testing.T, job string, c jobCommand, name string, commits map[string]string) {
+	t.Helper()
+	want := map[string]string{}
+	if commit, ok := commits[name]; ok {
+		want[name] = commit
+	}
+	if !maps.Equal(c.commits, want) {
+		t.Errorf("%s: pins %v, want %v", job, c.commits, want)
 	}
 }
 
@@ -229,7 +248,11 @@ func TestChildPipelinesInGitLab(t *testing.T) {
 				t.Fatal(err)
 			}
 			var child bytes.Buffer
-			if err := gitlabci.Write(&child, p, gitlabci.Options{Command: tt.command, File: "versions.yaml", RunnerTags: runnerTags}); err != nil {
+			opts := gitlabci.Options{Command: tt.command, File: "versions.yaml", RunnerTags: runnerTags}
+			if tt.command == gitlabci.Publish {
+				opts.Commits = pins(p)
+			}
+			if err := gitlabci.Write(&child, p, opts); err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()

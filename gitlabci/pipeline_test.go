@@ -2,9 +2,7 @@ package gitlabci_test
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -112,7 +110,6 @@ func extended(t *testing.T, doc, job map[string]any, name string) map[string]any
 // gitlab-ci-local wants a checkout and writes its state beside the file. (Its listing
 // ignores workflow:rules, so the rule against duplicate branch pipelines is not covered.)
 func TestPipelineRules(t *testing.T) {
-	bin := testutil.LookTool(t, "gitlab-ci-local")
 	pipeline, err := os.ReadFile(pipelinePath)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +122,6 @@ func TestPipelineRules(t *testing.T) {
 		branch string // the branch checked out; "" stays on the default branch main
 		change string // a file the branch changes against main
 		vars   map[string]string
-		tag    string // a tag pipeline: CI_COMMIT_TAG set, CI_COMMIT_BRANCH unset, as GitLab does
 		want   []string
 	}{
 		{name: "merge request changing versions.yaml", branch: "feature", change: "versions.yaml", vars: mr,
@@ -139,9 +135,11 @@ func TestPipelineRules(t *testing.T) {
 			want: with("generate publish all", "publish all")},
 		{name: "outdated schedule", vars: map[string]string{"CI_PIPELINE_SOURCE": "schedule", "STUDIP_SCHEDULE": "outdated"},
 			want: []string{"outdated"}},
-		{name: "tag vX.Y.Z", tag: "v6.0.3", want: with("generate publish release", "publish release")},
-		{name: "pre-release tag", tag: "v6.1.0-beta.1", want: with("generate publish release", "publish release")},
-		{name: "other tag", tag: "docs-2026", want: checks},
+		{name: "tag vX.Y.Z", vars: map[string]string{"CI_COMMIT_TAG": "v6.0.3"}, want: with("generate publish release", "publish release")},
+		{name: "pre-release tag", vars: map[string]string{"CI_COMMIT_TAG": "v6.1.0-beta.1"}, want: with("generate publish release", "publish release")},
+		{name: "other tag", vars: map[string]string{"CI_COMMIT_TAG": "docs-2026"}, want: checks},
+		// The review-app component's releases have tags of their own (docs/review-apps.md).
+		{name: "component release tag", vars: map[string]string{"CI_COMMIT_TAG": "review-app-v1.2.0"}, want: checks},
 		{name: "trigger with STUDIP_VERSION", vars: map[string]string{"CI_PIPELINE_SOURCE": "trigger", "STUDIP_VERSION": "6.0.3"},
 			want: with("generate publish release", "publish release")},
 		{name: "API run with STUDIP_VERSION on a branch", branch: "feature",
@@ -155,24 +153,7 @@ func TestPipelineRules(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			repo(t, dir, pipeline, tt.branch, tt.change)
-			args := []string{"--list-json", "--home", filepath.Join(dir, ".home"),
-				"--ignore-predefined-vars", "CI_PIPELINE_SOURCE,CI_COMMIT_TAG"}
-			for k, v := range tt.vars {
-				args = append(args, "--variable", k+"="+v)
-			}
-			if tt.tag != "" {
-				args = append(args, "--variable", "CI_COMMIT_TAG="+tt.tag, "--unset-variable", "CI_COMMIT_BRANCH")
-			}
-			cmd := exec.Command(bin, args...)
-			cmd.Dir = dir
-			out, err := cmd.Output()
-			if err != nil {
-				var stderr []byte
-				if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
-					stderr = exitErr.Stderr
-				}
-				t.Fatalf("gitlab-ci-local %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
-			}
+			out := testutil.GitLabCILocal(t, dir, tt.vars, "--list-json")
 			got := createdJobs(t, out)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("jobs %q, want %q", got, tt.want)
@@ -215,21 +196,11 @@ func repo(t *testing.T, dir string, pipeline []byte, branch, change string) {
 	t.Helper()
 	git := func(args ...string) {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		testutil.Git(t, dir, args...)
 	}
 	write := func(name, content string) {
 		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	write(".gitlab-ci.yml", string(pipeline))
 	write("README.md", "readme\n")

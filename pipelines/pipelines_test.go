@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -225,13 +224,7 @@ func TestLocalSource(t *testing.T) {
 		{"data/upload_doc/secret.pdf", false},
 		{"public/plugins_packages/acme/Plugin.php", false},
 	}
-	git := func(args ...string) (string, error) {
-		out, err := exec.Command("git", append([]string{"-C", checkout}, args...)...).Output()
-		return strings.TrimSpace(string(out)), err
-	}
-	if _, err := git("init", "-q"); err != nil { // writes .git/config
-		t.Fatal(err)
-	}
+	testutil.Git(t, checkout, "init", "-q") // writes .git/config
 	gitignore := "node_modules\ncomposer\nconfig/config_local.inc.php\ndata/*\n" +
 		"public/assets/javascripts/*.js\npublic/plugins_packages/*\n!public/plugins_packages/.gitkeep\n"
 	for _, f := range files {
@@ -242,20 +235,11 @@ func TestLocalSource(t *testing.T) {
 		case ".gitignore":
 			content = gitignore
 		}
-		p := filepath.Join(checkout, f.path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(checkout, f.path), content)
 	}
-	for _, args := range [][]string{{"add", ".gitignore"}, {"-c", "user.name=t", "-c", "user.email=t@example", "commit", "-qm", "fixture"}} {
-		if _, err := git(args...); err != nil {
-			t.Fatalf("git %v: %v", args, err)
-		}
-	}
-	head, _ := git("rev-parse", "HEAD")
+	testutil.Git(t, checkout, "add", ".gitignore")
+	testutil.Git(t, checkout, "commit", "-qm", "fixture")
+	head := testutil.Git(t, checkout, "rev-parse", "HEAD")
 
 	engine, img := build(t, pipelines.Options{Source: checkout})
 	src, revision := tree(t, img)

@@ -450,16 +450,11 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	fpm := testutil.LookTool(t, "php-fpm8.2")
 	dir := t.TempDir()
 	root = filepath.Join(dir, "studip")
-	if err := os.MkdirAll(filepath.Join(root, "public"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	page, err := os.ReadFile("testdata/fake-studip.php")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "public/index.php"), page, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(root, "public/index.php"), string(page))
 	pool, err := filepath.Abs("../dockerfiles/fpm-alpine/zz-studip.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -472,9 +467,7 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	conf := fmt.Sprintf("[global]\npid = %s\nerror_log = /proc/self/fd/2\ndaemonize = no\n\n"+
 		"[www]\n%spm = static\npm.max_children = 2\ncatch_workers_output = yes\ninclude = %s\n\n[www]\nlisten = %s\n",
 		filepath.Join(dir, "php-fpm.pid"), user, pool, address)
-	if err := os.WriteFile(filepath.Join(dir, "php-fpm.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(dir, "php-fpm.conf"), conf)
 	return root, append([]string{fpm}, args...)
 }
 

@@ -65,7 +65,8 @@ func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, err
 }
 
 // checkout is the Stud.IP tree of s and its commit: the local checkout of Options.Source if
-// set, else s.Ref of s.URL, resolved once so that the tree and its label cannot disagree.
+// set, else s.Commit of s.URL when the plan is pinned (whatever s.Ref names by now), else
+// s.Ref, resolved once so that the tree and its label cannot disagree.
 func (p *Pipeline) checkout(ctx context.Context, s plan.Source) (*dagger.Directory, string, error) {
 	if p.opts.Source != "" {
 		// The tree's .gitignore leaves out what a working copy holds besides the source:
@@ -74,10 +75,12 @@ func (p *Pipeline) checkout(ctx context.Context, s plan.Source) (*dagger.Directo
 		dir := p.dag.Host().Directory(p.opts.Source, dagger.HostDirectoryOpts{Gitignore: true, Exclude: []string{".git"}})
 		return dir, localRevision(ctx, p.opts.Source), nil
 	}
-	repo := p.dag.Git(s.URL)
-	commit, err := repo.Ref(s.Ref).Commit(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("resolving %s of %s: %w", s.Ref, s.URL, err)
+	repo, commit := p.dag.Git(s.URL), s.Commit
+	if commit == "" {
+		var err error
+		if commit, err = repo.Ref(s.Ref).Commit(ctx); err != nil {
+			return nil, "", fmt.Errorf("resolving %s of %s: %w", s.Ref, s.URL, err)
+		}
 	}
 	return repo.Commit(commit).Tree(dagger.GitRefTreeOpts{DiscardGitDir: true}), commit, nil
 }

@@ -61,7 +61,9 @@ func (p *Pipeline) stagedRefs(ctx context.Context, t plan.Target, s Stage) ([]st
 }
 
 // staged pulls t's images from the staging repository, in t.Platforms order: what the
-// platform jobs built from the inputs this job resolves. A platform whose job found the
+// platform jobs built from the inputs this job resolves. Each job resolves the base images'
+// digests itself (only the source commit is pinned for the whole pipeline), so a digest that
+// moved in between gives another build ID here, and the image is not found. A platform whose job found the
 // release repository holding its image unchanged staged nothing: that image comes from
 // there. An image found in neither fails t, naming it; a platform job that failed has
 // failed the pipeline already.
@@ -85,7 +87,8 @@ func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *cr
 		if images[i] = p.pull(released, pl, creds); holds(ctx, images[i], id) {
 			continue
 		}
-		return nil, fmt.Errorf("assembling %s: no image of %s staged as %s, nor released as %s (did its platform job run on these inputs?)", t, t.Platforms[i], ref, released)
+		return nil, fmt.Errorf("assembling %s: no image of %s staged as %s, nor released as %s: its platform job failed, or built other inputs than this job resolves "+
+			"(a base image's digest moved since it ran, or the source was not pinned); run the pipeline again", t, t.Platforms[i], ref, released)
 	}
 	return images, nil
 }

@@ -18,10 +18,13 @@ var staging = &pipelines.Stage{Repository: "gitlab.example/studip/docker/staging
 // job runs one CI job of a native-platform pipeline: on its own fake engine of native
 // platform, sharing the registry of shared, for the targets of p on the platforms given
 // (all when none).
-func job(t *testing.T, shared *daggertest.Engine, native string, p *plan.Plan, platforms []string, steps pipelines.Steps) (*daggertest.Engine, []pipelines.Result) {
+func job(t *testing.T, shared *daggertest.Engine, native string, p *plan.Plan, platforms []string, steps pipelines.Steps, setup ...func(*daggertest.Engine)) (*daggertest.Engine, []pipelines.Result) {
 	t.Helper()
 	engine := daggertest.New(native)
 	engine.ShareRegistry(shared)
+	for _, f := range setup {
+		f(engine)
+	}
 	var filter plan.Filter
 	for _, s := range platforms {
 		pl, err := versions.ParsePlatform(s)
@@ -183,5 +186,92 @@ func TestAssembleTakesAnUnchangedPlatformFromTheRelease(t *testing.T) {
 		if r.Status != want {
 			t.Errorf("assemble: %s %s, want %s", r.Target, r.Status, want)
 		}
+	}
+}
+
+// Stud.IP's main moves while a nightly publish runs: between the platform jobs, and again
+// before the assemble job. Pinned to the commit the generate job resolved, every job builds
+// and finds that commit, resolving no ref; unpinned, the jobs build different commits and
+// the assemble job finds nothing staged for what it resolves.
+func TestPinnedPlatformJobsBuildOneCommit(t *testing.T) {
+	const source = "https://git.example/studip/studip.git"
+	pinned := strings.Repeat("a", 40)
+	mainAt := func(commit string) func(*daggertest.Engine) {
+		return func(e *daggertest.Engine) { e.SetCommit(source, "main", commit) }
+	}
+	moves := []func(*daggertest.Engine){mainAt(pinned), mainAt(strings.Repeat("b", 40)), mainAt(strings.Repeat("c", 40))}
+	nightly := plan.Filter{Versions: []string{"nightly"}}
+
+	t.Run("pinned", func(t *testing.T) {
+		p, err := planWith(t, nightlyFile, plan.Options{Commits: map[string]string{"nightly": pinned}}).Select(nightly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		registry := daggertest.New("linux/amd64")
+		for i, pl := range []string{"linux/amd64", "linux/arm64"} {
+			engine, results := job(t, registry, pl, p, []string{pl}, stageTo(staging), moves[i])
+			if refs := engine.Resolved(); len(refs) != 0 {
+				t.Errorf("%s job resolved %v, want the pinned commit built as it is", pl, refs)
+			}
+			for _, r := range results {
+				img, err := registry.Image(strings.Split(r.Pushed[0], "@")[0], pl)
+				if err != nil || img.Labels[plan.LabelRevision] != pinned {
+					t.Errorf("%s job: %s staged revision %q (%v), want %s", pl, r.Target, img.Labels[plan.LabelRevision], err, pinned)
+				}
+			}
+		}
+		engine, results := job(t, registry, "linux/amd64", p, nil, assembleFrom(staging), moves[2])
+		if refs := engine.Resolved(); len(refs) != 0 {
+			t.Errorf("the assemble job resolved %v", refs)
+		}
+		for _, r := range results {
+			if r.Status != pipelines.Built {
+				t.Errorf("assemble: %s %s, %v", r.Target, r.Status, r.Err)
+			}
+		}
+	})
+	t.Run("unpinned", func(t *testing.T) {
+		p, err := planWith(t, nightlyFile, plan.Options{}).Select(nightly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		registry := daggertest.New("linux/amd64")
+		for i, pl := range []string{"linux/amd64", "linux/arm64"} {
+			job(t, registry, pl, p, []string{pl}, stageTo(staging), moves[i])
+		}
+		engine := daggertest.New("linux/amd64")
+		engine.ShareRegistry(registry)
+		moves[2](engine)
+		for _, r := range runOn(t, engine, p, plan.Filter{}, assembleFrom(staging)) {
+			if r.Status != pipelines.Failed {
+				t.Errorf("assemble after main moved: %s %s, want failed", r.Target, r.Status)
+			}
+		}
+	})
+}
+
+// A base image's digest that moves after the platform jobs ran gives the assemble job other
+// build IDs than they staged: it fails, saying why, and pushes nothing.
+func TestAssembleAfterABaseImageMovedFails(t *testing.T) {
+	p, err := planWith(t, nightlyFile, plan.Options{Commits: map[string]string{"6.0.3": strings.Repeat("a", 40)}}).Select(
+		plan.Filter{Versions: []string{"6.0"}, Bases: []versions.Base{versions.Apache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := daggertest.New("linux/amd64")
+	for _, pl := range []string{"linux/amd64", "linux/arm64"} {
+		job(t, registry, pl, p, []string{pl}, stageTo(staging))
+	}
+	registry.SetImage("php:8.3-apache", "linux/arm64", daggertest.Image{Digest: "sha256:" + strings.Repeat("d", 64)})
+	engine := daggertest.New("linux/amd64")
+	engine.ShareRegistry(registry)
+	for _, r := range runOn(t, engine, p, plan.Filter{}, assembleFrom(staging)) {
+		if msg := fmt.Sprint(r.Err); r.Status != pipelines.Failed || !strings.Contains(msg, "no image of linux/arm64 staged") ||
+			!strings.Contains(msg, "a base image's digest moved since it ran") {
+			t.Errorf("%s: %s, %v; want failed, naming the moved inputs", r.Target, r.Status, r.Err)
+		}
+	}
+	if _, _, publishes := work(engine.Evals()); publishes != 0 {
+		t.Errorf("pushed %d times", publishes)
 	}
 }

@@ -25,7 +25,7 @@ const LabelBuildID = "org.studip.image.build-id"
 // are without the mirror, which changes where an image is pulled from, not what it is.
 type BuildInputs struct {
 	Recipe int `json:"recipe"`
-	// Source is the target's Source without Ref: the resolved commit stands for it. nil
+	// Source is the target's Source without Ref and Commit: Resolved.Source stands for them. nil
 	// for a test image.
 	Source  *Source  `json:"source,omitempty"`
 	Runtime Runtime  `json:"runtime"`
@@ -64,7 +64,7 @@ func (p *Plan) BuildInputs(t Target) BuildInputs {
 	slices.Sort(in.Images)
 	if t.Source != nil {
 		s := *t.Source
-		s.Ref = ""
+		s.Ref, s.Commit = "", "" // r.Source names the commit, pinned or resolved
 		s.NodeImage, s.ComposerImage = in.canonical(s.NodeImage), in.canonical(s.ComposerImage)
 		in.Source = &s
 	}

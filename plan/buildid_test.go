@@ -184,6 +184,15 @@ func TestBuildIDIgnoresMirrorAndRefName(t *testing.T) {
 	if got := idOf(direct, "6.0"); got != want {
 		t.Errorf("the same commit by its branch: ID %s, want %s", got, want)
 	}
+	// A pinned plan builds what an unpinned one resolves: a platform job's image and one
+	// built on one machine are one image, and the skip of unchanged targets sees it.
+	pinned, err := plan.New(f, plan.Options{Commits: map[string]string{"6.0.3": strings.Repeat("c", 40)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idOf(pinned, "v6.0.3"); got != want {
+		t.Errorf("pinned to the commit it resolves to: ID %s, want %s", got, want)
+	}
 }
 
 func TestBuildIDRefusesUnresolvedInputs(t *testing.T) {

@@ -61,8 +61,11 @@ type Target struct {
 // Source is the Stud.IP tree of a target and the images its architecture-independent
 // stages run in.
 type Source struct {
-	URL           string `json:"url"`           // git repository
-	Ref           string `json:"ref,omitempty"` // branch, tag or commit
+	URL string `json:"url"`           // git repository
+	Ref string `json:"ref,omitempty"` // branch, tag or commit
+	// Commit is the commit Ref named when the plan was pinned (Options.Commits): the
+	// pipeline builds it without resolving Ref again. "" lets the pipeline resolve Ref.
+	Commit        string `json:"commit,omitempty"`
 	NodeImage     string `json:"nodeImage"`     // runs npm ci and the asset command
 	ComposerImage string `json:"composerImage"` // runs composer install
 	// Assets is the asset command that versions.yaml sets for the entry; nil to choose it
@@ -116,6 +119,9 @@ type Options struct {
 	// the pipeline, which takes each Stud.IP image's from its source commit (equal inputs,
 	// equal images) and gives a test image, built from no source, none.
 	Created time.Time
+	// Commits pins Stud.IP versions, by name (6.0.3, nightly), to commits of their refs
+	// resolved beforehand: full commit IDs, lowercase hex.
+	Commits map[string]string
 }
 
 // Ref is the full reference of one of t's tags.
@@ -131,6 +137,9 @@ func (t Target) String() string {
 
 // New plans every target of f.
 func New(f *versions.File, opts Options) (*Plan, error) {
+	if err := checkPins(f, opts.Commits); err != nil {
+		return nil, err
+	}
 	images := Images{Mirror: opts.Mirror}
 	p := &Plan{Repository: f.Repository, Images: images}
 	entries := slices.Clone(f.Entries)
@@ -184,6 +193,7 @@ func (p *Plan) studipTarget(f *versions.File, e versions.Entry, b versions.Base,
 		Source: &Source{
 			URL:           f.Source,
 			Ref:           e.Ref,
+			Commit:        opts.Commits[entryName(e)],
 			NodeImage:     p.Images.Node(e.Node),
 			ComposerImage: p.Images.Composer(),
 			Assets:        e.Assets,

@@ -246,3 +246,54 @@ func TestPackageScripts(t *testing.T) {
 		t.Errorf("broken package.json: err = %v", err)
 	}
 }
+
+// A pin replaces nothing but the commit to build: the version keeps its ref (for messages),
+// the other versions stay to be resolved, and a pin that names no version or no full commit
+// ID is refused, every problem at once.
+func TestPins(t *testing.T) {
+	f, err := versions.Parse(strings.NewReader(fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.Repeat("0123456789abcdef", 3)[:40]
+	p, err := plan.New(f, plan.Options{Commits: map[string]string{"nightly": commit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range p.Targets {
+		switch {
+		case tg.Source == nil:
+		case tg.Name == "nightly" && (tg.Source.Commit != commit || tg.Source.Ref != "main"):
+			t.Errorf("%s: source %+v, want main pinned to %s", tg, *tg.Source, commit)
+		case tg.Name != "nightly" && tg.Source.Commit != "":
+			t.Errorf("%s: pinned to %s, want its ref resolved by the pipeline", tg, tg.Source.Commit)
+		}
+	}
+
+	_, err = plan.New(f, plan.Options{Commits: map[string]string{
+		"nightly":      "main",
+		"6.0.3":        strings.ToUpper(commit),
+		"6.0":          commit,
+		"tests-php8.3": commit,
+		"5.5.8":        commit[:39],
+	}})
+	pinErr, ok := errors.AsType[*plan.PinError](err)
+	if !ok {
+		t.Fatalf("bad pins: %v, want a *plan.PinError", err)
+	}
+	want := []string{
+		`5.5.8: "` + commit[:39] + `" is no full commit ID`,
+		`6.0 is no Stud.IP version of the file`,
+		`6.0.3: "` + strings.ToUpper(commit) + `" is no full commit ID`,
+		`nightly: "main" is no full commit ID`,
+		`tests-php8.3 is no Stud.IP version of the file`,
+	}
+	if len(pinErr.Problems) != len(want) {
+		t.Fatalf("problems %q, want %d", pinErr.Problems, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(pinErr.Problems[i], w) {
+			t.Errorf("problem %d: %q, want %q", i, pinErr.Problems[i], w)
+		}
+	}
+}

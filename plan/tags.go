@@ -9,6 +9,15 @@ type Tag struct {
 	Floating bool
 }
 
+// TagNames are the names of t's tags, in plan order.
+func (t Target) TagNames() []string {
+	names := make([]string, len(t.Tags))
+	for i, tag := range t.Tags {
+		names[i] = tag.Name
+	}
+	return names
+}
+
 type aliasKind int
 
 const (

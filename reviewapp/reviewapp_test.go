@@ -1,8 +1,6 @@
 package reviewapp_test
 
 import (
-	"bytes"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -10,13 +8,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	psa "k8s.io/pod-security-admission/api"
-	"k8s.io/pod-security-admission/policy"
-	"sigs.k8s.io/yaml"
 
+	"gitlab.studip.de/studip/docker/internal/kubetest"
 	"gitlab.studip.de/studip/docker/internal/testutil"
 	"gitlab.studip.de/studip/docker/reviewapp"
 )
@@ -27,75 +21,6 @@ func TestImportsNoDagger(t *testing.T) {
 	testutil.ImportsNoDagger(t, "gitlab.studip.de/studip/docker/reviewapp")
 }
 
-// objects are a review app's manifests, decoded strictly (an unknown or duplicate field is an
-// error) into the k8s.io/api type of each kind.
-type objects struct {
-	namespaces   map[string]*corev1.Namespace
-	deployments  map[string]*appsv1.Deployment
-	statefulSets map[string]*appsv1.StatefulSet
-	services     map[string]*corev1.Service
-	claims       map[string]*corev1.PersistentVolumeClaim
-	configMaps   map[string]*corev1.ConfigMap
-	secrets      map[string]*corev1.Secret
-	ingresses    map[string]*networkingv1.Ingress
-	all          []metav1.Object
-	kinds        []string // in output order
-}
-
-func decode[T any, P interface {
-	*T
-	metav1.Object
-}](o *objects, into map[string]P, doc []byte) error {
-	obj := P(new(T))
-	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-		return err
-	}
-	into[obj.GetName()] = obj
-	o.all = append(o.all, obj)
-	return nil
-}
-
-func parse(t *testing.T, out []byte) *objects {
-	t.Helper()
-	o := &objects{namespaces: map[string]*corev1.Namespace{}, deployments: map[string]*appsv1.Deployment{},
-		statefulSets: map[string]*appsv1.StatefulSet{}, services: map[string]*corev1.Service{},
-		claims: map[string]*corev1.PersistentVolumeClaim{}, configMaps: map[string]*corev1.ConfigMap{},
-		secrets: map[string]*corev1.Secret{}, ingresses: map[string]*networkingv1.Ingress{}}
-	for _, doc := range bytes.Split(out, []byte("\n---\n")) {
-		var meta metav1.TypeMeta
-		if err := yaml.Unmarshal(doc, &meta); err != nil {
-			t.Fatal(err)
-		}
-		kind := meta.APIVersion + " " + meta.Kind
-		var err error
-		switch kind {
-		case "v1 Namespace":
-			err = decode(o, o.namespaces, doc)
-		case "apps/v1 Deployment":
-			err = decode(o, o.deployments, doc)
-		case "apps/v1 StatefulSet":
-			err = decode(o, o.statefulSets, doc)
-		case "v1 Service":
-			err = decode(o, o.services, doc)
-		case "v1 PersistentVolumeClaim":
-			err = decode(o, o.claims, doc)
-		case "v1 ConfigMap":
-			err = decode(o, o.configMaps, doc)
-		case "v1 Secret":
-			err = decode(o, o.secrets, doc)
-		case "networking.k8s.io/v1 Ingress":
-			err = decode(o, o.ingresses, doc)
-		default:
-			err = fmt.Errorf("a kind this test does not know")
-		}
-		if err != nil {
-			t.Fatalf("decoding %s:\n%s\n%v", kind, doc, err)
-		}
-		o.kinds = append(o.kinds, meta.Kind)
-	}
-	return o
-}
-
 var app = reviewapp.App{
 	Name:      "1234-course-wizard",
 	Namespace: "studip-review-1234-cour-x7k2",
@@ -103,13 +28,18 @@ var app = reviewapp.App{
 	Image:     "registry.studip.example/studip/studip/review:1234-course-wizard@sha256:" + strings.Repeat("ab", 32),
 }
 
-func build(t *testing.T, a reviewapp.App) *objects {
+// build renders a's manifests and reads them (kubetest.Objects).
+func build(t *testing.T, a reviewapp.App) *kubetest.Objects {
 	t.Helper()
 	out, err := a.Build(exampleDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return parse(t, out)
+	o := kubetest.New()
+	if err := o.Read(out); err != nil {
+		t.Fatalf("reading the manifests: %v\n%s", err, out)
+	}
+	return o
 }
 
 func TestReviewApp(t *testing.T) {
@@ -117,36 +47,23 @@ func TestReviewApp(t *testing.T) {
 	host := "1234-course-wizard.review.studip.example"
 
 	// Its own namespace, first, and everything else in it.
-	if o.kinds[0] != "Namespace" {
-		t.Errorf("the first object is a %s; kubectl must create the Namespace first", o.kinds[0])
+	if _, ok := o.All[0].(*corev1.Namespace); !ok {
+		t.Errorf("the first object is a %T; kubectl must create the Namespace first", o.All[0])
 	}
-	ns, ok := o.namespaces[app.Namespace]
-	if len(o.namespaces) != 1 || !ok {
-		t.Fatalf("namespaces %v, want %s alone", slices.Collect(maps.Keys(o.namespaces)), app.Namespace)
+	ns, ok := o.Namespaces[app.Namespace]
+	if len(o.Namespaces) != 1 || !ok {
+		t.Fatalf("namespaces %v, want %s alone", slices.Collect(maps.Keys(o.Namespaces)), app.Namespace)
 	}
 	if ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
 		t.Errorf("namespace labels %v: want the restricted Pod Security Standard enforced", ns.Labels)
 	}
-	// What the namespace enforces, Kubernetes' own admission code must let through.
-	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
-	if err != nil {
-		t.Fatal(err)
+	// What the namespace enforces, its pods meet (and Kubernetes' own admission code lets
+	// through).
+	templates := o.PodTemplates()
+	for _, name := range slices.Sorted(maps.Keys(templates)) {
+		kubetest.CheckRestricted(t, name, templates[name])
 	}
-	level := psa.LevelVersion{Level: psa.LevelRestricted, Version: psa.LatestVersion()}
-	pods := map[string]corev1.PodTemplateSpec{}
-	for name, d := range o.deployments {
-		pods[name] = d.Spec.Template
-	}
-	for name, s := range o.statefulSets {
-		pods[name] = s.Spec.Template
-	}
-	for name, pod := range pods {
-		result := policy.AggregateCheckResults(evaluator.EvaluatePod(level, &pod.ObjectMeta, &pod.Spec))
-		if !result.Allowed {
-			t.Errorf("%s: the restricted Pod Security admission refuses its pods: %s: %s", name, result.ForbiddenReason(), result.ForbiddenDetail())
-		}
-	}
-	for _, obj := range o.all {
+	for _, obj := range o.All {
 		if _, isNS := obj.(*corev1.Namespace); !isNS && obj.GetNamespace() != app.Namespace {
 			t.Errorf("%s is in namespace %q, want %s", obj.GetName(), obj.GetNamespace(), app.Namespace)
 		}
@@ -156,12 +73,12 @@ func TestReviewApp(t *testing.T) {
 	}
 
 	// The merge request's image, by digest, in the one web pod; no cron pod.
-	web, ok := o.deployments["studip-web"]
+	web, ok := o.Deployments["studip-web"]
 	if !ok {
 		t.Fatal("no Deployment studip-web")
 	}
-	if _, ok := o.deployments["studip-cron"]; ok || len(o.deployments) != 1 {
-		t.Errorf("deployments %v, want studip-web alone", slices.Collect(maps.Keys(o.deployments)))
+	if _, ok := o.Deployments["studip-cron"]; ok || len(o.Deployments) != 1 {
+		t.Errorf("deployments %v, want studip-web alone", slices.Collect(maps.Keys(o.Deployments)))
 	}
 	wantImage := "registry.studip.example/studip/studip/review@sha256:" + strings.Repeat("ab", 32)
 	if got := web.Spec.Template.Spec.Containers[0].Image; got != wantImage {
@@ -178,29 +95,29 @@ func TestReviewApp(t *testing.T) {
 	}
 
 	// Demo data and the public URL.
-	cfg := o.configMaps["studip-config"]
+	cfg := o.ConfigMaps["studip-config"]
 	if cfg == nil || cfg.Data["DEMO_DATA"] != "1" || cfg.Data["PROXY_URL"] != "https://"+host+"/" {
 		t.Errorf("studip-config %v, want DEMO_DATA=1 and PROXY_URL=https://%s/", cfg, host)
 	}
 
 	// Its own MariaDB, small; the passwords are not in the manifests.
-	db := o.statefulSets["studip-db"]
+	db := o.StatefulSets["studip-db"]
 	if db == nil || !strings.HasPrefix(db.Spec.Template.Spec.Containers[0].Image, "mariadb:") {
 		t.Fatalf("no MariaDB StatefulSet studip-db: %v", db)
 	}
 	if got := db.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("2Gi")) != 0 {
 		t.Errorf("database volume %s, want 2Gi", got.String())
 	}
-	if len(o.secrets) != 0 {
-		t.Errorf("secrets %v in the manifests; the deploy job creates studip-db with random passwords", slices.Collect(maps.Keys(o.secrets)))
+	if len(o.Secrets) != 0 {
+		t.Errorf("secrets %v in the manifests; the deploy job creates studip-db with random passwords", slices.Collect(maps.Keys(o.Secrets)))
 	}
-	data := o.claims["studip-data"]
+	data := o.Claims["studip-data"]
 	if data == nil || !slices.Equal(data.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}) {
 		t.Errorf("data volume %v, want ReadWriteOnce", data)
 	}
 
 	// The Ingress at <slug>.<domain>, to the web Service's port.
-	ing := o.ingresses["studip-web"]
+	ing := o.Ingresses["studip-web"]
 	if ing == nil || len(ing.Spec.Rules) != 1 || ing.Spec.Rules[0].Host != host {
 		t.Fatalf("ingress %v, want one rule for %s", ing, host)
 	}
@@ -208,7 +125,7 @@ func TestReviewApp(t *testing.T) {
 		t.Errorf("ingress class %s, want the cluster's default", *ing.Spec.IngressClassName)
 	}
 	backend := ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service
-	svc := o.services[backend.Name]
+	svc := o.Services[backend.Name]
 	if svc == nil || !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == backend.Port.Name }) {
 		t.Errorf("the Ingress points to %s port %q, which no Service has", backend.Name, backend.Port.Name)
 	}
@@ -219,10 +136,10 @@ func TestReviewAppTagAndIngressClass(t *testing.T) {
 	a.Image = "registry.studip.example/studip/studip/review:1234-course-wizard"
 	a.IngressClass = "nginx"
 	o := build(t, a)
-	if got := o.deployments["studip-web"].Spec.Template.Spec.Containers[0].Image; got != a.Image {
+	if got := o.Deployments["studip-web"].Spec.Template.Spec.Containers[0].Image; got != a.Image {
 		t.Errorf("web runs %s, want %s", got, a.Image)
 	}
-	if c := o.ingresses["studip-web"].Spec.IngressClassName; c == nil || *c != "nginx" {
+	if c := o.Ingresses["studip-web"].Spec.IngressClassName; c == nil || *c != "nginx" {
 		t.Errorf("ingress class %v, want nginx", c)
 	}
 }

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +42,7 @@ stages:
   - release
 
 include:
-  - component: gitlab.studip.de/studip/docker/review-app@v1.2.0
+  - component: gitlab.studip.de/studip/docker/review-app@` + componentTag + `
     inputs:
 ` + inputs + `
 lint-php:
@@ -53,12 +52,17 @@ lint-php:
 `
 }
 
+// componentTag is a release tag of the component, in the scheme of its own that keeps it
+// apart from the Stud.IP release tags (vX.Y.Z) that publish images.
+const componentTag = "review-app-v1.2.0"
+
 const requiredInputs = `      kube_context: studip/agents:review
       domain: review.studip.example
+      tool_ref: ` + componentTag + `
 `
 
 // project makes dir a Stud.IP-like git checkout whose pipeline includes the component,
-// served from gitlab-ci-local's include cache as if fetched from this project at v1.2.0 (it
+// served from gitlab-ci-local's include cache as if fetched from this project at componentTag (it
 // does not fetch what is cached), with the default branch main and, when branch is given, that
 // branch checked out with a commit of its own.
 func project(t *testing.T, dir, pipeline, branch string) {
@@ -73,24 +77,14 @@ func project(t *testing.T, dir, pipeline, branch string) {
 		"composer.json":  `{"require": {"php": "^8.1"}}` + "\n",
 		// gitlab-ci-local keeps its includes under .gitlab-ci-local/includes/<host of this
 		// project's origin>/<project>/<ref>/.
-		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/v1.2.0/templates/review-app.yml": string(component),
+		".gitlab-ci-local/includes/gitlab.studip.de/studip/docker/" + componentTag + "/templates/review-app.yml": string(component),
 	}
 	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	git := func(args ...string) {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		testutil.Git(t, dir, args...)
 	}
 	git("init", "-q", "-b", "main")
 	git("remote", "add", "origin", "https://gitlab.studip.de/studip/studip.git")
@@ -104,31 +98,6 @@ func project(t *testing.T, dir, pipeline, branch string) {
 	}
 }
 
-// gitlabCILocal runs gitlab-ci-local in dir with args and the pipeline variables vars.
-func gitlabCILocal(t *testing.T, dir string, vars map[string]string, args ...string) []byte {
-	t.Helper()
-	bin := testutil.LookTool(t, "gitlab-ci-local")
-	args = append(args, "--home", filepath.Join(dir, ".home"),
-		"--ignore-predefined-vars", "CI_PIPELINE_SOURCE,CI_COMMIT_TAG,CI_MERGE_REQUEST_SOURCE_BRANCH_NAME,CI_COMMIT_REF_PROTECTED")
-	for k, v := range vars {
-		args = append(args, "--variable", k+"="+v)
-	}
-	if tag := vars["CI_COMMIT_TAG"]; tag != "" {
-		args = append(args, "--unset-variable", "CI_COMMIT_BRANCH")
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
-			stderr = exitErr.Stderr
-		}
-		t.Fatalf("gitlab-ci-local %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
-	}
-	return out
-}
-
 type job struct {
 	Name, Stage, When string
 	AllowFailure      bool `json:"allow_failure"`
@@ -138,7 +107,7 @@ type job struct {
 func jobs(t *testing.T, dir string, vars map[string]string) map[string]job {
 	t.Helper()
 	var list []job
-	out := gitlabCILocal(t, dir, vars, "--list-json")
+	out := testutil.GitLabCILocal(t, dir, vars, "--list-json")
 	if err := json.Unmarshal(out, &list); err != nil {
 		t.Fatalf("reading gitlab-ci-local's job list: %v\n%s", err, out)
 	}
@@ -204,7 +173,7 @@ func TestReviewAppRules(t *testing.T) {
 // preview is the merged pipeline that gitlab-ci-local shows, inputs applied.
 func preview(t *testing.T, dir string) map[string]any {
 	t.Helper()
-	out := gitlabCILocal(t, dir, map[string]string{"CI_PIPELINE_SOURCE": "merge_request_event"}, "--preview")
+	out := testutil.GitLabCILocal(t, dir, map[string]string{"CI_PIPELINE_SOURCE": "merge_request_event"}, "--preview")
 	// The preview is one YAML document, after a "---" line.
 	i := strings.Index(string(out), "---\n")
 	if i < 0 {
@@ -247,7 +216,6 @@ func TestReviewAppInputs(t *testing.T) {
       auto_stop_in: 2 days
       deploy_stage: release
       ingress_class: nginx
-      tool_ref: v1.2.0
 `), "feature")
 		m := preview(t, dir)
 		build, deploy, stop := mapAt(t, m, "review-app build"), mapAt(t, m, "review-app deploy"), mapAt(t, m, "review-app stop")
@@ -269,7 +237,7 @@ func TestReviewAppInputs(t *testing.T) {
 		}
 		buildScript := script(build, "script")
 		for _, w := range []string{
-			`--branch "v1.2.0"`,
+			`--branch "` + componentTag + `"`,
 			`line="6.1"`,
 			`go run ./ci build --source "$CI_PROJECT_DIR" ${line:+--version "$line"} --base apache --platform linux/amd64 --push "$REVIEW_APP_IMAGE"`,
 			`--domain "review.studip.example"`, `--ingress-class "nginx"`, `--namespace "studip-$CI_ENVIRONMENT_SLUG"`,
@@ -308,7 +276,7 @@ func TestReviewAppInputs(t *testing.T) {
 			t.Errorf("deploy stage %v, want test, a stage of Stud.IP's own", deploy["stage"])
 		}
 		s := script(build, "script")
-		for _, w := range []string{`line=""`, `--branch "main"`} {
+		for _, w := range []string{`line=""`, `--branch "` + componentTag + `"`} {
 			if !strings.Contains(s, w) {
 				t.Errorf("build script lacks %q:\n%s", w, s)
 			}
@@ -324,18 +292,24 @@ func TestReviewAppInputs(t *testing.T) {
 			t.Errorf("DAGGER_VERSION %v, want %s", got, gitlabci.DaggerVersion)
 		}
 	})
-	t.Run("required inputs", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		project(t, dir, studipPipeline("      line: \"6.1\"\n"), "feature")
-		bin := testutil.LookTool(t, "gitlab-ci-local")
-		cmd := exec.Command(bin, "--list", "--home", filepath.Join(dir, ".home"))
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "input: required value has not been provided") {
-			t.Errorf("an include without kube_context and domain: %v\n%s\nwant an error naming the input", err, out)
-		}
-	})
+	// tool_ref has no default: an include pinned to a tag must not run another version's tool.
+	for name, inputs := range map[string]string{
+		"without kube_context and domain": "      line: \"6.1\"\n      tool_ref: " + componentTag + "\n",
+		"without tool_ref":                "      kube_context: studip/agents:review\n      domain: review.studip.example\n",
+	} {
+		t.Run("required inputs "+name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			project(t, dir, studipPipeline(inputs), "feature")
+			bin := testutil.LookTool(t, "gitlab-ci-local")
+			cmd := exec.Command(bin, "--list", "--home", filepath.Join(dir, ".home"))
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "input: required value has not been provided") {
+				t.Errorf("an include %s: %v\n%s\nwant an error naming the input", name, err, out)
+			}
+		})
+	}
 }
 
 // imageName is an image or service as gitlab-ci-local writes it: a name, or {name: ...}.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 )
 
@@ -33,6 +34,57 @@ func (g Git) Tags(ctx context.Context) ([]string, error) {
 		}
 	}
 	return tags, nil
+}
+
+// Resolver resolves a ref of a remote repository (a branch, a tag, a full ref name) to the
+// commit it names now.
+type Resolver interface {
+	Commit(ctx context.Context, ref string) (string, error)
+}
+
+// ErrNoSuchRef is a ref that the remote does not have.
+var ErrNoSuchRef = errors.New("no such branch or tag")
+
+// RefError is a ref that could not be resolved.
+type RefError struct {
+	URL, Ref string
+	Err      error
+}
+
+func (e *RefError) Error() string { return fmt.Sprintf("resolving %s of %s: %v", e.Ref, e.URL, e.Err) }
+func (e *RefError) Unwrap() error { return e.Err }
+
+var commitID = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// Commit resolves ref with one `git ls-remote`, in git's order of names: a full ref name,
+// else a tag (an annotated one peeled to its commit), else a branch. A commit ID is its own commit
+// and asks the remote nothing.
+func (g Git) Commit(ctx context.Context, ref string) (string, error) {
+	if commitID.MatchString(ref) {
+		return ref, nil
+	}
+	fail := func(err error) (string, error) { return "", &RefError{URL: g.URL, Ref: ref, Err: err} }
+	if ref == "" || strings.HasPrefix(ref, "-") {
+		return fail(ErrNoSuchRef)
+	}
+	// A pattern lists no peeled entry unless asked for by its own name.
+	out, err := g.run(ctx, "", "ls-remote", "--", g.URL, ref, ref+"^{}")
+	if err != nil {
+		return fail(err)
+	}
+	refs := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if commit, name, ok := strings.Cut(sc.Text(), "\t"); ok {
+			refs[name] = commit
+		}
+	}
+	for _, name := range []string{ref, "refs/" + ref, "refs/tags/" + ref + "^{}", "refs/tags/" + ref, "refs/heads/" + ref} {
+		if commit, ok := refs[name]; ok {
+			return commit, nil
+		}
+	}
+	return fail(ErrNoSuchRef)
 }
 
 // Files reads paths (files at the root of the tree, or below it) at tag.

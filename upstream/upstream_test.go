@@ -2,7 +2,9 @@ package upstream_test
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -327,5 +329,52 @@ func TestTreeVersion(t *testing.T) {
 				t.Errorf("%q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// Commit resolves a ref as git names it, with the remote's answer of the moment: a branch,
+// a tag (an annotated one to its commit, not the tag object), a full ref name; a commit ID
+// as it is. What the remote lacks is a *RefError naming the ref and the repository.
+func TestGitCommit(t *testing.T) {
+	testutil.LookTool(t, "git")
+	url := upstreamtest.Repo(t, upstreamtest.Line60.As("v6.0.2"), upstreamtest.Tag{Name: "v6.0.3", PHP: "^8.1", Node: ">=18"})
+	revParse := func(rev string) string {
+		out, err := exec.Command("git", "--git-dir", strings.TrimPrefix(url, "file://"), "rev-parse", "--verify", rev).Output()
+		if err != nil {
+			t.Fatalf("git rev-parse %s: %v", rev, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	repo := upstream.Git{URL: url}
+	for ref, want := range map[string]string{
+		"main":                      revParse("main"),
+		"refs/heads/main":           revParse("main"),
+		"heads/main":                revParse("main"),
+		"v6.0.2":                    revParse("v6.0.2^{commit}"),
+		"v6.0.3":                    revParse("main"),
+		revParse("v6.0.2^{commit}"): revParse("v6.0.2^{commit}"),
+	} {
+		if got, err := repo.Commit(context.Background(), ref); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %s", ref, got, err, want)
+		}
+	}
+	if revParse("v6.0.2^{commit}") == revParse("v6.0.2") {
+		t.Fatal("v6.0.2 is no annotated tag: the test cannot tell a peeled tag")
+	}
+	for _, tt := range []struct {
+		repo upstream.Git
+		ref  string
+		want error
+	}{
+		{repo, "6.1", upstream.ErrNoSuchRef},
+		{repo, "v6.0", upstream.ErrNoSuchRef},
+		{upstream.Git{URL: url + ".missing"}, "main", nil},
+	} {
+		_, err := tt.repo.Commit(context.Background(), tt.ref)
+		refErr, ok := errors.AsType[*upstream.RefError](err)
+		if !ok || refErr.Ref != tt.ref || refErr.URL != tt.repo.URL || (tt.want != nil && !errors.Is(err, tt.want)) ||
+			!strings.Contains(err.Error(), "resolving "+tt.ref+" of "+tt.repo.URL+": ") {
+			t.Errorf("%s of %s: error %v, want a *RefError naming both", tt.ref, tt.repo.URL, err)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package testutil holds what the project's tests share: golden files, the guard that keeps
-// Dagger out of the pure packages, finding the tools a test runs, and running servers. Only
-// tests import it.
+// Dagger out of the pure packages, finding the tools a test runs, running servers, git and
+// gitlab-ci-local, and uploads through a web server to PHP. Only tests import it.
 package testutil
 
 import (

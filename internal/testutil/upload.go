@@ -80,3 +80,30 @@ func CheckUpload(t testing.TB, url string, size int64, taken bool) {
 		t.Errorf("uploading %d bytes: PHP saw %s, want the whole file without error", size, body)
 	}
 }
+
+// CheckUploadLimits checks PHP_UPLOAD_LIMIT end to end through a web server in front of PHP,
+// in parallel subtests: a file above the default limit is refused by the web server (413)
+// before PHP reads it, and stored by PHP once PHP_UPLOAD_LIMIT allows it in both; a lower
+// limit refuses less. serve starts the web server and PHP with PHP_UPLOAD_LIMIT=limit (unset
+// when limit is "") and returns the URL of an upload script as CheckUpload wants it.
+func CheckUploadLimits(t *testing.T, serve func(t *testing.T, limit string) (url string)) {
+	t.Helper()
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		limit string // "": the default
+		size  int64
+		taken bool
+	}{
+		{"above the default limit", "", 129 * mib, false},
+		{"the same, once PHP_UPLOAD_LIMIT allows it", "256M", 129 * mib, true},
+		{"within a lowered limit", "2M", 1 * mib, true},
+		{"above a lowered limit", "2M", 3 * mib, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			CheckUpload(t, serve(t, c.limit), c.size, c.taken)
+		})
+	}
+}

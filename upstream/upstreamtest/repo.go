@@ -5,11 +5,12 @@ package upstreamtest
 import (
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"gitlab.studip.de/studip/docker/internal/testutil"
 )
 
 // Tag is a release tag of the fake Stud.IP repository and the files its commit holds.
@@ -34,45 +35,37 @@ var (
 // As is t under the tag name.
 func (t Tag) As(name string) Tag { t.Name = name; t.Annotated = true; return t }
 
-// Repo creates a bare repository with one commit per tag, in order, each holding
-// composer.json, package.json and VERSION, and returns its file:// URL. The repository
+// Repo creates a bare repository with one commit per tag, in order, on the branch main,
+// each holding composer.json, package.json and VERSION, and returns its file:// URL. Equal
+// tags give equal commit IDs. The repository
 // allows the partial fetches (--filter) that upstream.Git makes.
 func Repo(t testing.TB, tags ...Tag) string {
 	t.Helper()
 	root := t.TempDir()
 	work, bare := filepath.Join(root, "work"), filepath.Join(root, "studip.git")
-	git := func(dir string, args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.org",
-			"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
 	if err := os.Mkdir(work, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	git(work, "init", "-q")
+	testutil.Git(t, work, "init", "-q")
 	for _, tag := range tags {
-		write(t, work, "composer.json", composerJSON(tag))
-		write(t, work, "package.json", `{"name": "studip", "engines": {"node": "`+tag.Node+`"}}`+"\n")
-		write(t, work, "VERSION", "RELEASE "+strings.TrimPrefix(tag.Name, "v")+"\n")
+		testutil.WriteFile(t, filepath.Join(work, "composer.json"), composerJSON(tag))
+		testutil.WriteFile(t, filepath.Join(work, "package.json"), `{"name": "studip", "engines": {"node": "`+tag.Node+`"}}`+"\n")
+		testutil.WriteFile(t, filepath.Join(work, "VERSION"), "RELEASE "+strings.TrimPrefix(tag.Name, "v")+"\n")
 		os.Remove(filepath.Join(work, "composer.lock"))
 		if tag.Lock != nil {
-			write(t, work, "composer.lock", composerLock(tag.Lock))
+			testutil.WriteFile(t, filepath.Join(work, "composer.lock"), composerLock(tag.Lock))
 		}
-		git(work, "add", "-A")
-		git(work, "commit", "-q", "--allow-empty", "-m", "release "+tag.Name)
+		testutil.Git(t, work, "add", "-A")
+		testutil.Git(t, work, "commit", "-q", "--allow-empty", "-m", "release "+tag.Name)
 		if tag.Annotated {
-			git(work, "tag", "-a", "-m", "Stud.IP "+tag.Name, tag.Name)
+			testutil.Git(t, work, "tag", "-a", "-m", "Stud.IP "+tag.Name, tag.Name)
 		} else {
-			git(work, "tag", tag.Name)
+			testutil.Git(t, work, "tag", tag.Name)
 		}
 	}
-	git(root, "clone", "-q", "--bare", work, bare)
-	git(bare, "config", "uploadpack.allowFilter", "true")
-	git(bare, "config", "uploadpack.allowAnySHA1InWant", "true")
+	testutil.Git(t, root, "clone", "-q", "--bare", work, bare)
+	testutil.Git(t, bare, "config", "uploadpack.allowFilter", "true")
+	testutil.Git(t, bare, "config", "uploadpack.allowAnySHA1InWant", "true")
 	return "file://" + bare
 }
 
@@ -96,11 +89,4 @@ func composerLock(packages map[string]string) string {
 		entries = append(entries, `{"name": "`+name+`", "version": "1.0.0", "require": {"php": "`+packages[name]+`"}}`)
 	}
 	return `{"packages": [` + strings.Join(entries, ", ") + `], "packages-dev": [{"name": "dev/tool", "require": {"php": ">=9.9"}}]}` + "\n"
-}
-
-func write(t testing.TB, dir, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -1,4 +1,4 @@
-package examples
+package kubetest
 
 import (
 	"fmt"
@@ -28,6 +28,18 @@ var seLinuxTypes = []string{"", "container_t", "container_init_t", "container_kv
 
 // appArmorAnnotation prefixes the (deprecated) per-container AppArmor annotation.
 const appArmorAnnotation = "container.apparmor.security.beta.kubernetes.io/"
+
+// CheckRestricted fails t for each way the pod template named name breaks the restricted
+// profile, as restrictedViolations reads it and as Kubernetes' own admission decides.
+func CheckRestricted(t testing.TB, name string, pod corev1.PodTemplateSpec) {
+	t.Helper()
+	for _, v := range restrictedViolations(pod.Spec, pod.Annotations) {
+		t.Errorf("%s breaks the restricted Pod Security Standard: %s", name, v)
+	}
+	if refusal := admissionRefusal(t, pod.Spec, pod.Annotations); refusal != "" {
+		t.Errorf("%s: Kubernetes' Pod Security admission refuses it at the restricted level: %s", name, refusal)
+	}
+}
 
 // podContainer is one container of a pod, of whichever kind, with where it is in the spec.
 type podContainer struct {
@@ -235,7 +247,7 @@ func restrictedViolations(spec corev1.PodSpec, annotations map[string]string) []
 // admissionRefusal is why Kubernetes' own Pod Security admission (k8s.io/pod-security-admission,
 // the checks the API server runs, at the restricted level of the newest version) refuses the
 // pod, "" when it admits it: a second opinion on restrictedViolations.
-func admissionRefusal(t *testing.T, spec corev1.PodSpec, annotations map[string]string) string {
+func admissionRefusal(t testing.TB, spec corev1.PodSpec, annotations map[string]string) string {
 	t.Helper()
 	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 	if err != nil {

@@ -1,11 +1,13 @@
-package examples
+package kubetest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestRestrictedViolations: the restricted profile's checker admits a pod that follows it and
@@ -150,4 +152,34 @@ func restrictedPod() (corev1.PodSpec, map[string]string) {
 			{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}},
 		},
 	}, map[string]string{appArmorAnnotation + "app": "runtime/default"}
+}
+
+// errorRecorder is a test whose Errorf only records.
+type errorRecorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// CheckRestricted reports what the checker finds and what Kubernetes' admission refuses.
+func TestCheckRestricted(t *testing.T) {
+	spec, annotations := restrictedPod()
+	r := &errorRecorder{TB: t}
+	CheckRestricted(r, "Deployment web", corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Annotations: annotations}, Spec: spec})
+	if len(r.errors) > 0 {
+		t.Errorf("a pod of the profile: %q, want no error", r.errors)
+	}
+	spec.HostNetwork = true
+	r = &errorRecorder{TB: t}
+	CheckRestricted(r, "Deployment web", corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Annotations: annotations}, Spec: spec})
+	want := []string{
+		"Deployment web breaks the restricted Pod Security Standard: Host Namespaces: hostNetwork: true",
+		"Deployment web: Kubernetes' Pod Security admission refuses it at the restricted level: host namespaces: host namespaces (hostNetwork=true)",
+	}
+	if !slices.Equal(r.errors, want) {
+		t.Errorf("a pod on the host's network:\n%q\nwant\n%q", r.errors, want)
+	}
 }
