@@ -277,7 +277,6 @@ func TestHealthcheckErrors(t *testing.T) {
 		{"--page without a path", "fpm-alpine", []string{"--page"}, "--page takes a path that starts with /, such as /"},
 		{"--page with a relative path", "fpm-alpine", []string{"--page", "index.php"}, "--page takes a path that starts with /"},
 		{"--page and --live", "fpm-alpine", []string{"--live", "--page", "/"}, "--live and --page do not go together"},
-		{"--page on apache", "apache", []string{"--page", "/"}, "studip-healthcheck: unhealthy: --page asks php-fpm over FastCGI, which the fpm-alpine image runs; this is the apache image"},
 		{"no base", "", nil, "studip-healthcheck: unhealthy: STUDIP_IMAGE_BASE is '', neither apache nor fpm-alpine (the image sets it)\n"},
 	}
 	for _, c := range cases {
@@ -292,55 +291,110 @@ func TestHealthcheckErrors(t *testing.T) {
 	}
 }
 
-// TestHealthcheckPage runs Debian's php-fpm with the fpm-alpine image's pool on a Stud.IP-like
-// tree (testdata/studip-page: / sends the browser on to dispatch.php/login, which sets a
-// session cookie before it shows a page that names Stud.IP), and asks it for pages with
-// studip-healthcheck --page, as the smoke test does: a 2xx Stud.IP page passes; a PHP fatal
-// error (500), another page or none fails, naming the status, with the start of the answer.
+// TestHealthcheckPage runs each image's server on a Stud.IP-like tree (testdata/studip-page:
+// / sends the browser on to dispatch.php/login, which sets a session cookie before it shows a
+// page that names Stud.IP): Debian's php-fpm with the fpm-alpine image's pool, asked over
+// FastCGI, and Apache with mod_php and the apache image's site, asked over HTTP. It asks them
+// for pages with studip-healthcheck --page, as the smoke test does: a 2xx Stud.IP page passes;
+// a PHP fatal error (500), another page, a redirect loop or no page fails, naming the status,
+// with the start of the answer.
 func TestHealthcheckPage(t *testing.T) {
 	t.Parallel()
-	fpm := testutil.LookTool(t, phpFPM)
-	root := tempDir(t, 0o755)
-	copyDir(t, "testdata/studip-page", root)
-	ini, scan := phpIni(t, true)
-	address := closedAddress(t) // for php-fpm to listen on
-	// php.ini-production's: errors go to the log, not into the page.
-	args := []string{"-c", ini, "-d", "display_errors=0", "-d", "log_errors=1", "-y", fpmConfig(t, t.TempDir(), address, true), "-F"}
-	env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...)
-	testutil.StartServer(t, env, fpm, args...).WaitListening(t, address)
-
 	cases := []struct {
 		name    string
 		page    string
 		flag    string // a file in the tree: broken (a PHP fatal error), other-page
 		healthy bool
-		want    []string
+		// In the output, after "WHAT: " (WHAT: the request, as the base's check names it),
+		// and further text by base: the answer's lines.
+		verdict     string
+		fpm, apache []string
 	}{
 		{name: "a Stud.IP page after redirects", page: "/", healthy: true,
-			want: []string{"FastCGI GET / at " + address + ": 302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"}},
-		{name: "the script by name", page: "/index.php", healthy: true, want: []string{"200 OK: a Stud.IP page"}},
+			verdict: "302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"},
+		{name: "the script by name", page: "/index.php", healthy: true,
+			verdict: "302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"},
 		{name: "an absolute redirect", page: "/?absolute=1", healthy: true,
-			want: []string{"FastCGI GET /?absolute=1 at " + address + ": 302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"}},
-		{name: "a redirect loop", page: "/dispatch.php/loop", want: []string{": 302 Found to /dispatch.php/loop, 302 Found", ": more than 5 redirects\n"}},
+			verdict: "302 Found to /dispatch.php/login, 302 Found to /dispatch.php/login, 200 OK: a Stud.IP page\n"},
+		{name: "a redirect loop", page: "/dispatch.php/loop",
+			verdict: strings.Repeat("302 Found to /dispatch.php/loop, ", 5) + "302 Found to /dispatch.php/loop: more than 5 redirects\n"},
 		{name: "a PHP fatal error", page: "/", flag: "broken",
-			want: []string{"FastCGI GET / at " + address + ": 500 Internal Server Error: no Stud.IP page (a page takes a 2xx answer that names Stud.IP)\n",
-				"\n  (empty body)\n", `  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Missing" not found`}},
-		{name: "another page", page: "/", flag: "other-page", want: []string{": 200 OK: no Stud.IP page", "\n  It works!\n"}},
-		{name: "no such script", page: "/nothing.php", want: []string{"FastCGI GET /nothing.php at " + address + ": 404 Not Found: no Stud.IP page", "\n  File not found.\n"}},
-		{name: "no script named", page: "/login", want: []string{"/login names no PHP script (a path with .php, or a directory ending in /)"}},
+			verdict: "500 Internal Server Error: no Stud.IP page (a page takes a 2xx answer that names Stud.IP)\n  (empty body)\n",
+			fpm:     []string{`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Missing" not found`}},
+		{name: "another page", page: "/", flag: "other-page",
+			verdict: "200 OK: no Stud.IP page (a page takes a 2xx answer that names Stud.IP)\n  It works!\n"},
+		{name: "no such script", page: "/nothing.php", verdict: "404 Not Found: no Stud.IP page",
+			fpm: []string{"\n  File not found.\n"}, apache: []string{"\n  <title>404 Not Found</title>\n"}},
+		{name: "a path that is no script", page: "/login",
+			fpm:    []string{": /login names no PHP script (a path with .php, or a directory ending in /)\n"},
+			apache: []string{": 404 Not Found: no Stud.IP page"}},
 	}
-	// Not in parallel: the cases share the server and its tree.
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.flag != "" {
-				flag := filepath.Join(root, c.flag)
-				testutil.WriteFile(t, flag, "")
-				t.Cleanup(func() { os.Remove(flag) })
+	servers := []struct {
+		base  string
+		start func(t *testing.T, root string) string // the server on the tree root; its address
+		what  func(address, page string) string
+	}{
+		{"fpm-alpine", startPageFPM, func(address, page string) string { return "FastCGI GET " + page + " at " + address }},
+		{"apache", startPageApache, func(address, page string) string { return "GET http://" + address + page }},
+	}
+	for _, server := range servers {
+		t.Run(server.base, func(t *testing.T) {
+			t.Parallel()
+			root := tempDir(t, 0o755)
+			copyDir(t, "testdata/studip-page", root)
+			address := server.start(t, root)
+			// Not in parallel: the cases share the server and its tree.
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					if c.flag != "" {
+						flag := filepath.Join(root, c.flag)
+						testutil.WriteFile(t, flag, "")
+						t.Cleanup(func() { os.Remove(flag) })
+					}
+					want := map[string][]string{"fpm-alpine": c.fpm, "apache": c.apache}[server.base]
+					if c.verdict != "" {
+						want = append(want, server.what(address, c.page)+": "+c.verdict)
+					}
+					out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=" + server.base, "STUDIP_ROOT=" + root}, "--page", c.page, address)
+					checkPageResult(t, out, code, c.healthy, want...)
+				})
 			}
-			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT=" + root}, "--page", c.page, address)
-			checkPageResult(t, out, code, c.healthy, c.want...)
 		})
 	}
+}
+
+// pageIni is phpIni with php.ini-production's error settings: errors go to the server's
+// log, not into the page.
+func pageIni(t *testing.T) (ini, scanDir string) {
+	t.Helper()
+	ini, scanDir = phpIni(t, true)
+	testutil.WriteFile(t, ini, mustRead(t, ini)+"display_errors = Off\nlog_errors = On\n")
+	return ini, scanDir
+}
+
+// startPageFPM starts php-fpm with the fpm-alpine image's pool for the tree root (the
+// script's STUDIP_ROOT) and returns its address.
+func startPageFPM(t *testing.T, _ string) string {
+	fpm := testutil.LookTool(t, phpFPM)
+	ini, scan := pageIni(t)
+	address := closedAddress(t) // for php-fpm to listen on
+	args := []string{"-c", ini, "-y", fpmConfig(t, t.TempDir(), address, true), "-F"}
+	env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...)
+	testutil.StartServer(t, env, fpm, args...).WaitListening(t, address)
+	return address
+}
+
+// startPageApache starts Apache with mod_php and the apache image's site on the tree root,
+// as TestApacheServer does, and returns its address.
+func startPageApache(t *testing.T, root string) string {
+	dir := t.TempDir()
+	ini, scan := pageIni(t)
+	address := closedAddress(t) // for Apache to listen on
+	_, port, _ := net.SplitHostPort(address)
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port},
+		phpSettingsEnv(t)...)
+	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+	return address
 }
 
 // checkPageResult checks a run of --page: its exit code, its verdict on the first line, and

@@ -71,8 +71,8 @@ const (
 // gets as long as the images' HEALTHCHECK start period (10 minutes), the time an
 // orchestrator grants a first start too. Once the server answers, the install is over and
 // only its warm-up is left (opcache compiling the first page): an image whose server still
-// answers "not ready" (a 5xx; on fpm-alpine, whose php-fpm answers /ping anyway: no Stud.IP
-// page for /) a minute later is broken, and fails then with the answer and the end of its
+// answers "not ready" (a 5xx, or no Stud.IP page for /: php-fpm answers /ping anyway)
+// a minute later is broken, and fails then with the answer and the end of its
 // log, instead of after the whole start period.
 const (
 	smokeInstallSeconds = 600
@@ -144,18 +144,14 @@ func (p *Pipeline) checks(t plan.Target, img *dagger.Container) []check {
 			[]string{"php", "/smoke/locales.php", "--catalogs=" + studipRoot + "/locale"}, locales))},
 		check{"composer check-platform-reqs", p.platformReqs(t, probe)},
 	)
-	switch t.Base {
-	case versions.Apache:
-		// studip-healthcheck: GET / answers 2xx or 3xx; then / leads to a Stud.IP page.
-		return append(checks, check{"the server: studip-healthcheck, GET / a Stud.IP page",
-			p.serve(t, probe, []string{"-p", "http://127.0.0.1/"}, serverCommands[t.Base])})
-	case versions.FPMAlpine:
-		// studip-healthcheck: FastCGI /ping answers pong, which php-fpm does whether Stud.IP
-		// works or not; then php-fpm's answer for / leads to a Stud.IP page (--page).
-		return append(checks, check{"the server: studip-healthcheck, FastCGI / a Stud.IP page",
-			p.serve(t, probe, []string{"-f", "/"}, serverCommands[t.Base])})
+	server, ok := serverCommands[t.Base]
+	if !ok {
+		panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
 	}
-	panic(fmt.Sprintf("no smoke test for base %q", t.Base)) // versions.Bases is an allow-list
+	// studip-healthcheck: apache's GET / answers 2xx or 3xx, fpm-alpine's php-fpm answers
+	// /ping (which it does whether Stud.IP works or not); then / leads to a Stud.IP page
+	// (--page: from Apache over HTTP, from php-fpm over FastCGI).
+	return append(checks, check{"the server: studip-healthcheck, / a Stud.IP page", p.serve(t, probe, "/", server)})
 }
 
 // smokeScripts is the smoke folder as a directory to add to an image.
@@ -181,12 +177,12 @@ func (p *Pipeline) platformReqs(t plan.Target, probe *dagger.Container) *dagger.
 
 // serve runs server (the image's entrypoint and default command, docs/image-contract.md)
 // in probe, next to a fresh MariaDB (with smokeDBArgs) and with the demo data, and checks it
-// with serve.sh: the image's studip-healthcheck, then that the page (serve.sh's option: -p
-// URL over HTTP, -f PATH over FastCGI) is Stud.IP's. The server runs inside the check's own container rather than as a Dagger
+// with serve.sh: the image's studip-healthcheck, then that its answer for page (a path, -p)
+// is a Stud.IP page. The server runs inside the check's own container rather than as a Dagger
 // service, which the engine would start only once the image's HEALTHCHECK passed (after
 // up to its 10-minute start period): so a server that stops or answers only errors fails
 // the check within smokeBrokenSeconds, with its answer and log.
-func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, page, server []string) *dagger.Container {
+func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, page string, server []string) *dagger.Container {
 	db := p.native(p.plan.Images.MariaDB()).
 		WithEnvVariable("MARIADB_DATABASE", smokeDatabase).
 		WithEnvVariable("MARIADB_USER", smokeUser).
@@ -197,8 +193,7 @@ func (p *Pipeline) serve(t plan.Target, probe *dagger.Container, page, server []
 		WithEnvVariable("SMOKE_TEST_OF", t.String()).
 		WithExposedPort(3306).
 		AsService(dagger.ContainerAsServiceOpts{Args: smokeDBArgs, UseEntrypoint: true})
-	args := slices.Concat([]string{"sh", "/smoke/serve.sh"}, page,
-		[]string{strconv.Itoa(smokeInstallSeconds), strconv.Itoa(smokeBrokenSeconds)})
+	args := []string{"sh", "/smoke/serve.sh", "-p", page, strconv.Itoa(smokeInstallSeconds), strconv.Itoa(smokeBrokenSeconds)}
 	return probe.
 		WithServiceBinding(smokeDBHost, db).
 		WithEnvVariable("MYSQL_HOST", smokeDBHost).

@@ -75,14 +75,14 @@ func TestSmokeTest(t *testing.T) {
 			// gettext with the image's own tree's catalogs (locale/en for en_GB).
 			"php /smoke/locales.php --catalogs=/var/www/studip/locale",
 			"sh /smoke/platform-reqs.sh /var/www/studip",
-			"sh /smoke/serve.sh -p http://127.0.0.1/ 600 60 docker-entrypoint.sh apache2-foreground",
+			"sh /smoke/serve.sh -p / 600 60 docker-entrypoint.sh apache2-foreground",
 		},
 		"fpm-alpine": {
 			"php-fpm -t",
 			"sh /smoke/php-extensions.sh",
 			"php /smoke/locales.php --catalogs=/var/www/studip/locale",
 			"sh /smoke/platform-reqs.sh /var/www/studip",
-			"sh /smoke/serve.sh -f / 600 60 docker-entrypoint.sh php-fpm",
+			"sh /smoke/serve.sh -p / 600 60 docker-entrypoint.sh php-fpm",
 		},
 	}
 	for base, wantChecks := range want {
@@ -261,12 +261,12 @@ func TestSmokeTestReportsFailure(t *testing.T) {
 			script: "/smoke/serve.sh",
 			// serve.sh's report: the server's answer and the end of its log.
 			report: "broken: the server answers, but not ready, for 60s; last check: studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: answered 500 Internal Server Error\n" +
-				"http://127.0.0.1/: no Stud.IP page; answer: HTTP/1.1 500 Internal Server Error\n  (empty body)\n" +
+				"studip-healthcheck: unhealthy: GET http://127.0.0.1:80/: 500 Internal Server Error: no Stud.IP page (a page takes a 2xx answer that names Stud.IP)\n  (empty body)\n" +
 				"the end of the server's log (docker-entrypoint.sh apache2-foreground):\n" +
 				"  [php:error] PHP Fatal error:  Uncaught Error: Class \"Seminar\" not found in /var/www/studip/lib/bootstrap.php:42\n",
 			want: []string{
-				"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, GET / a Stud.IP page:",
-				"answer: HTTP/1.1 500 Internal Server Error",
+				"smoke-testing 6.0.3 apache on linux/amd64: the server: studip-healthcheck, / a Stud.IP page:",
+				"GET http://127.0.0.1:80/: 500 Internal Server Error: no Stud.IP page",
 				`PHP Fatal error:  Uncaught Error: Class "Seminar" not found`,
 			},
 		},

@@ -429,90 +429,15 @@ func healthcheckPath(t *testing.T) string {
 	return dir
 }
 
-// TestServe runs serve.sh with the apache image's studip-healthcheck against a stand-in
-// for Stud.IP under php -S (testdata/fake-studip.php), with an install deadline of 10
-// minutes: a broken server must fail it long before, on its answer, with its log.
-func TestServe(t *testing.T) {
+// standIn is an image's server standing in for itself, listening on address, with the
+// stand-in for Stud.IP (testdata/fake-studip.php): the environment studip-healthcheck needs
+// to ask it, and the server's command line.
+type standIn func(t *testing.T, address string) (env, command []string)
+
+// apacheStandIn serves the stand-in with php -S, in place of the apache image's web server.
+func apacheStandIn(t *testing.T, address string) (env, command []string) {
 	testutil.LookTool(t, "php")
-	checkServe(t, []serveCase{
-		{name: "healthy", grace: "5", want: []string{"answered 302 Found", "HTTP/1.1 200 OK, a Stud.IP page"}},
-		{name: "broken: answers 500", grace: "3", wantCode: 1,
-			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
-			want: []string{
-				"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy:",
-				"answer: HTTP/1.1 500 Internal Server Error\n  <!DOCTYPE html>\n",
-				"<h1>Internal Server Error</h1>",
-				"the end of the server's log (php -S",
-				`PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
-			},
-			unwanted: []string{"no answer within"}},
-		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
-			want: []string{"HTTP/1.1 200 OK, a Stud.IP page"}},
-		{name: "errors while warming up, then healthy", grace: "60",
-			env: func(t *testing.T) []string {
-				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
-			},
-			want: []string{"answered 500 Internal Server Error (--live", "answered 302 Found", "a Stud.IP page"}},
-		{name: "another page", grace: "5", wantCode: 1,
-			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
-			want: []string{"no Stud.IP page; answer: HTTP/1.1 200 OK\n  It works!\n", "is no Stud.IP page", "the end of the server's log"}},
-		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
-			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
-	}, func(t *testing.T, addr string) (env, server, flags []string) {
-		return pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=apache"),
-			[]string{"php", "-S", addr, "testdata/fake-studip.php"}, []string{"-a", addr, "-p", "http://" + addr + "/"}
-	})
-}
-
-// serveCase is one run of serve.sh against a stand-in for Stud.IP.
-type serveCase struct {
-	name     string
-	env      func(t *testing.T) []string // the stand-in's
-	before   string                      // shell commands before the server starts: the install
-	grace    string
-	wantCode int
-	want     []string // in stdout+stderr; @ is the server's address
-	unwanted []string
-}
-
-// checkServe runs serve.sh for each case with each shell: with flags, an install deadline of
-// 10 minutes and the case's grace, in front of the server that start gives for a free
-// address (its environment and command line), after the case's install (before); and checks
-// its exit code and output.
-func checkServe(t *testing.T, cases []serveCase, start func(t *testing.T, addr string) (env, server, flags []string)) {
-	for _, tt := range cases {
-		for shellName, shell := range shells {
-			t.Run(tt.name+"/"+shellName, func(t *testing.T) {
-				t.Parallel()
-				addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-				env, server, flags := start(t, addr)
-				if tt.env != nil {
-					env = append(env, tt.env(t)...)
-				}
-				if tt.before != "" {
-					server = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, server...)
-				}
-				args := append(flags, append([]string{"600", tt.grace}, server...)...)
-				code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
-				if code != tt.wantCode {
-					t.Errorf("exit %d, want %d", code, tt.wantCode)
-				}
-				for _, want := range tt.want {
-					if want = strings.ReplaceAll(want, "@", addr); !strings.Contains(stdout+stderr, want) {
-						t.Errorf("output does not say %q", want)
-					}
-				}
-				for _, unwanted := range tt.unwanted {
-					if strings.Contains(stdout+stderr, unwanted) {
-						t.Errorf("output says %q", unwanted)
-					}
-				}
-				if t.Failed() {
-					t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
-				}
-			})
-		}
-	}
+	return []string{"STUDIP_IMAGE_BASE=apache"}, []string{"php", "-S", address, "testdata/fake-studip.php"}
 }
 
 // fpmStandIn is the fpm-alpine image's server standing in for itself: this machine's php-fpm
@@ -546,40 +471,110 @@ func fpmStandIn(t *testing.T, address string) (root string, command []string) {
 	return root, append([]string{fpm}, args...)
 }
 
-// TestServeFPM runs serve.sh as the fpm-alpine image's smoke test does (-f /) with its
-// studip-healthcheck against php-fpm with the image's pool and the stand-in for Stud.IP:
-// php-fpm answers /ping whether Stud.IP works or not, so the page decides; a Stud.IP that
-// answers 500 fails once the warm-up is over, long before the install's 10 minutes, with the
-// answer (status, page, PHP's message) and the server's log.
-func TestServeFPM(t *testing.T) {
-	checkServe(t, []serveCase{
+// fpmAlpineStandIn is fpmStandIn as a standIn.
+func fpmAlpineStandIn(t *testing.T, address string) (env, command []string) {
+	root, command := fpmStandIn(t, address)
+	return []string{"STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT=" + root}, command
+}
+
+// TestServe runs serve.sh as the smoke test does (-p /), with the image's studip-healthcheck,
+// against each base's server standing in for itself, with an install deadline of 10 minutes:
+// a broken server must fail it long before, on its answer (status, page and, over FastCGI,
+// PHP's message), with its log. Both bases are asked for the page the same way; on
+// fpm-alpine the page decides, as php-fpm answers /ping whether Stud.IP works or not.
+func TestServe(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      func(t *testing.T) []string // the stand-in's
+		before   string                      // shell commands before the server starts: the install
+		grace    string
+		wantCode int
+		// In stdout+stderr, on both bases and (by) on one: @ is the server's address, PAGE
+		// what the page's check calls its request.
+		want     []string
+		by       map[string][]string
+		unwanted []string
+	}{
 		{name: "healthy", grace: "5",
-			want: []string{"FastCGI /ping at @ answered pong\n", "FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+			want: []string{"PAGE: 302 Found to /index.php, 200 OK: a Stud.IP page\n"},
+			by: map[string][]string{"apache": {"GET http://@/ answered 302 Found\n"},
+				"fpm-alpine": {"FastCGI /ping at @ answered pong\n"}}},
 		{name: "broken: answers 500", grace: "3", wantCode: 1,
 			env: func(*testing.T) []string { return []string{"FAKE_BROKEN=-1"} },
 			want: []string{
-				"FastCGI /ping at @ answered pong\n",
-				"broken: php-fpm answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: " +
-					"FastCGI GET / at @: 500 Internal Server Error: no Stud.IP page",
+				"studip-healthcheck: unhealthy: PAGE: 500 Internal Server Error: no Stud.IP page",
 				"\n  <h1>Internal Server Error</h1>\n",
-				`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
 				"the end of the server's log (",
+				`PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`,
+			},
+			by: map[string][]string{
+				// The health check names the status; the page's check adds the answer.
+				"apache": {"broken: the server answers, but not ready, for 3s; last check: studip-healthcheck: unhealthy: GET http://@/: answered 500 Internal Server Error"},
+				"fpm-alpine": {"FastCGI /ping at @ answered pong\n",
+					"broken: the server answers, but / is no Stud.IP page 3s after its first answer; last check: studip-healthcheck: unhealthy: PAGE: 500",
+					`  stderr: PHP message: PHP Fatal error:  Uncaught Error: Class "Studip\Fake" not found`},
 			},
 			unwanted: []string{"no answer within", "a Stud.IP page\n"}},
+		{name: "a slow install gets its time", before: "sleep 3", grace: "1",
+			want: []string{"PAGE: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
 		{name: "errors while warming up, then healthy", grace: "60",
 			env: func(t *testing.T) []string {
 				return []string{"FAKE_BROKEN=2", "FAKE_COUNTER=" + filepath.Join(t.TempDir(), "answers")}
 			},
-			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: a Stud.IP page\n"}},
+			want: []string{"PAGE: 302 Found to /index.php, 200 OK: a Stud.IP page\n"},
+			by:   map[string][]string{"apache": {"answered 500 Internal Server Error (--live", "answered 302 Found"}}},
 		{name: "another page", grace: "3", wantCode: 1,
-			env:  func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
-			want: []string{"FastCGI GET / at @: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
+			env: func(*testing.T) []string { return []string{"FAKE_PAGE=It works!"} },
+			want: []string{"broken: the server answers, but / is no Stud.IP page 3s after its first answer; last check: " +
+				"studip-healthcheck: unhealthy: PAGE: 302 Found to /index.php, 200 OK: no Stud.IP page", "\n  It works!\n", "the end of the server's log"}},
 		{name: "the server stops", before: `echo "studip-entrypoint: error: MYSQL_HOST is not set" >&2; exit 3`, grace: "5", wantCode: 1,
 			want: []string{"the server stopped with exit code 3 before it was ready", "  studip-entrypoint: error: MYSQL_HOST is not set"}},
-	}, func(t *testing.T, addr string) (env, server, flags []string) {
-		root, server := fpmStandIn(t, addr)
-		return pathWith(healthcheckPath(t), "STUDIP_IMAGE_BASE=fpm-alpine", "STUDIP_ROOT="+root), server, []string{"-a", addr, "-f", "/"}
-	})
+	}
+	servers := []struct {
+		base    string
+		standIn standIn
+		page    string // what the page's check calls its request for /
+	}{
+		{"apache", apacheStandIn, "GET http://@/"},
+		{"fpm-alpine", fpmAlpineStandIn, "FastCGI GET / at @"},
+	}
+	for _, server := range servers {
+		for _, tt := range tests {
+			for shellName, shell := range shells {
+				t.Run(server.base+"/"+tt.name+"/"+shellName, func(t *testing.T) {
+					t.Parallel()
+					addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+					standInEnv, command := server.standIn(t, addr)
+					env := pathWith(healthcheckPath(t), standInEnv...)
+					if tt.env != nil {
+						env = append(env, tt.env(t)...)
+					}
+					if tt.before != "" {
+						command = append([]string{"sh", "-c", tt.before + `; exec "$@"`, "sh"}, command...)
+					}
+					args := append([]string{"-a", addr, "-p", "/", "600", tt.grace}, command...)
+					code, stdout, stderr := script(t, env, shell, "serve.sh", args...)
+					if code != tt.wantCode {
+						t.Errorf("exit %d, want %d", code, tt.wantCode)
+					}
+					for _, want := range slices.Concat(tt.want, tt.by[server.base]) {
+						want = strings.ReplaceAll(strings.ReplaceAll(want, "PAGE", server.page), "@", addr)
+						if !strings.Contains(stdout+stderr, want) {
+							t.Errorf("output does not say %q", want)
+						}
+					}
+					for _, unwanted := range tt.unwanted {
+						if strings.Contains(stdout+stderr, unwanted) {
+							t.Errorf("output says %q", unwanted)
+						}
+					}
+					if t.Failed() {
+						t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+					}
+				})
+			}
+		}
+	}
 }
 
 // TestServeNoAnswer: a server that never answers fails once SECONDS have passed, naming
