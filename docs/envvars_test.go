@@ -260,17 +260,8 @@ var tableRow = regexp.MustCompile("^\\|\\s*`([^`]+)`\\s*\\|.*\\|\\s*([^|]*?)\\s*
 // variable -> the files that read it (its last column).
 func loadTable(t *testing.T) map[string][]string {
 	t.Helper()
-	doc, err := os.ReadFile(contractPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(doc), "\n## Environment variables\n")
-	if !ok {
-		t.Fatalf("%s: no section \"## Environment variables\"", contractPath)
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
 	table := map[string][]string{}
-	for _, line := range strings.Split(section, "\n") {
+	for _, line := range strings.Split(tableSection(t), "\n") {
 		m := tableRow.FindStringSubmatch(line)
 		if m == nil {
 			continue
@@ -284,6 +275,21 @@ func loadTable(t *testing.T) map[string][]string {
 		t.Fatalf("%s: the section \"Environment variables\" has no table rows", contractPath)
 	}
 	return table
+}
+
+// tableSection is the text of the section "Environment variables" of image-contract.md.
+func tableSection(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(contractPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## Environment variables\n")
+	if !ok {
+		t.Fatalf("%s: no section \"## Environment variables\"", contractPath)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	return section
 }
 
 func splitReaders(s string) []string {
