@@ -451,3 +451,71 @@ func TestEntrypointConfinedHTTPPort(t *testing.T) {
 		})
 	}
 }
+
+// TestEntrypointRootThenConfined: a data volume that a container started as root set up (on a
+// read-only tree: root needs no write into it either) is then writable by an arbitrary uid
+// with group 0: its start succeeds and an upload into data/upload_doc works. A folder of the
+// volume that uid may not write (as older images left them: www-data's alone) stops its start,
+// naming the folder.
+func TestEntrypointRootThenConfined(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		name := "the volume as root left it"
+		if broken {
+			name = "data/upload_doc www-data's alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			// As a new named volume copies the image's data directory.
+			data := tempDir(t, 0o775)
+			if err := os.Chown(data, webUID(t), 0); err != nil {
+				t.Fatal(err)
+			}
+			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
+			asRoot := newConfinement(t, 0, 0, tree, data)
+			before := snapshot(t, tree)
+			r := startConfinedEntrypoint(t, asRoot, db, fixtureLog(t))
+			r.checkEnd("")
+			mustContain(t, r.output.String(), "installed Stud.IP into database", finalCommandRan)
+			if after := snapshot(t, tree); after != before {
+				t.Errorf("the start as root changed the read-only tree")
+			}
+			upload := filepath.Join(data, "upload_doc")
+			if broken {
+				if err := os.Chown(upload, webUID(t), webUID(t)); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(upload, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			confined := newConfinement(t, arbitraryUID, 0, tree, data)
+			r = startConfinedEntrypoint(t, confined, db, fixtureLog(t))
+			if broken {
+				r.checkEnd(fmt.Sprintf("error: preparing the data directory: %s/data/upload_doc is not writable by uid %d (gid 0)", tree, arbitraryUID))
+				mustNotContain(t, r.output.String(), finalCommandRan)
+				return
+			}
+			r.checkEnd("")
+			mustContain(t, r.output.String(), "installing nothing", finalCommandRan)
+			// As Stud.IP stores an upload: in a folder named by the start of the file's id, made
+			// by the first upload there; here one the server made as www-data after the start
+			// as root (with the umask the entrypoint passes on), and one the uid makes.
+			store := `umask 0002 && mkdir -p "$1/$2" && echo upload >"$1/$2/$2$3"`
+			runConfined(t, newConfinement(t, webUID(t), webUID(t), tree, data), store, upload, "cd", "1")
+			runConfined(t, confined, store, upload, "cd", "2")
+			runConfined(t, confined, store, upload, "ab", "1")
+		})
+	}
+}
+
+// runConfined runs the shell script script with args confined by c, and fails the test when
+// it fails.
+func runConfined(t *testing.T, c *confinement, script string, args ...string) {
+	t.Helper()
+	argv := c.wrap(append([]string{"/bin/sh", "-c", script, "sh"}, args...))
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Errorf("running %q %q as uid %d: %v: %s", script, args, c.uid, err, out)
+	}
+}
