@@ -248,15 +248,27 @@ func startApache(t *testing.T, c *confinement, env []string, conf string) *testu
 	t.Helper()
 	apache := testutil.LookTool(t, "apache2")
 	testutil.LookFile(t, phpModule)
-	envvars, err := filepath.Abs("apache/studip-envvars.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	argv := []string{testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`, envvars, apache, "-f", conf, "-DFOREGROUND"}
+	argv := append(apacheEnvvars(t), apache, "-f", conf, "-DFOREGROUND")
 	if c != nil {
 		return c.start(t, env, argv)
 	}
 	return testutil.StartServer(t, env, argv[0], argv[1:]...)
+}
+
+// apacheEnvvars is the start of a command line that runs the rest of it as Apache's envvars
+// in the apache image does before each start of Apache: with studip-functions.sh and
+// apache/studip-envvars.sh sourced.
+func apacheEnvvars(t *testing.T) []string {
+	t.Helper()
+	var paths []string
+	for _, path := range []string{"common/studip-functions.sh", "apache/studip-envvars.sh"} {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, abs)
+	}
+	return []string{testutil.LookTool(t, "sh"), "-c", `studip_log_name=studip-envvars && . "$0" && . "$1" && shift && exec "$@"`, paths[0], paths[1]}
 }
 
 // get requests path from the server at address and returns the answer with its body.

@@ -40,6 +40,7 @@ var setElsewhere = map[string]string{
 var byName = map[string][]string{
 	"studip_flag":   {""},
 	"studip_number": {""},
+	"studip_size":   {""},
 	"file_env":      {"", "_FILE"},
 }
 

@@ -74,6 +74,8 @@ check_environment() {
     # Read by config_local.inc.php, which would take a typo for off: checked here.
     studip_flag AUTO_PROXY || :
     studip_flag STUDIP_CACHING_ENABLE || :
+    # Read by studip.ini and (in bytes) by Apache: checked here, before Apache's start.
+    studip_size PHP_UPLOAD_LIMIT >/dev/null
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
     STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_local.inc.php}
     data=$STUDIP_ROOT/data
