@@ -284,17 +284,21 @@ func confinedWebTree(t *testing.T) (tree, data string) {
 }
 
 // TestServersConfined: Apache with mod_php, and php-fpm, serve the fixture site as an
-// arbitrary uid with group 0, and as www-data, from a read-only tree owned by root, with their run files in a
-// directory of their own (as /run is in the images): PHP runs as that uid and sees the
-// container's environment, Apache serves the picture through the link into the data volume,
-// and the health check is healthy.
+// arbitrary uid with group 0, as www-data, and as root (which they drop to www-data), from a
+// read-only tree owned by root, with their run files in a directory of their own (as /run is
+// in the images): PHP runs as the uid it should and sees the container's environment, Apache
+// serves the picture through the link into the data volume, the health check is healthy, and
+// the tree is left as it was.
 func TestServersConfined(t *testing.T) {
+	root := func(*testing.T) int { return 0 }
 	users := []struct {
-		name     string
-		uid, gid func(*testing.T) int
+		name          string
+		uid, gid, php func(*testing.T) int // php: the uid PHP runs as
 	}{
-		{"arbitrary uid, group 0", func(*testing.T) int { return arbitraryUID }, func(*testing.T) int { return 0 }},
-		{"www-data", webUID, webUID},
+		{"arbitrary uid, group 0", func(*testing.T) int { return arbitraryUID }, root, func(*testing.T) int { return arbitraryUID }},
+		{"www-data", webUID, webUID, webUID},
+		// As the images run by default: the servers drop root to www-data themselves.
+		{"root", root, root, webUID},
 	}
 	for _, u := range users {
 		t.Run("Apache and mod_php, "+u.name, func(t *testing.T) {
@@ -302,24 +306,22 @@ func TestServersConfined(t *testing.T) {
 			tree, data := confinedWebTree(t)
 			uid := u.uid(t)
 			c := newConfinement(t, uid, u.gid(t), tree, data)
-			// Its configuration and pid file: readable and writable by the uid, as /run is;
-			// its logs go to stdout and stderr, as the official image links them.
+			// Its configuration, pid file and logs (links to stdout and stderr): in a directory
+			// readable and writable by the uid, as /run is.
 			run := tempDir(t, 0o777)
-			logs := filepath.Join(run, "log")
-			mustMkdir(t, logs)
-			for name, target := range map[string]string{"error.log": "/dev/stderr", "access.log": "/dev/stdout"} {
-				if err := os.Symlink(target, filepath.Join(logs, name)); err != nil {
-					t.Fatal(err)
-				}
-			}
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			_, port, _ := net.SplitHostPort(address)
-			env := append(append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan,
-				"STUDIP_HTTP_PORT=" + port, containerEnv}, phpSettingsEnv(t)...), c.env()...)
+			env := apacheEnv(t, run, scan, address, append([]string{containerEnv}, c.env()...)...)
+			before := snapshot(t, tree)
 			startApache(t, c, env, apacheConfig(t, run, tree, ini)).WaitListening(t, address)
+			t.Cleanup(func() {
+				if after := snapshot(t, tree); after != before {
+					t.Errorf("the server changed the read-only tree")
+				}
+			})
 
-			checkSite(t, uid, true, func(path string) (int, string) {
+			checkSite(t, u.php(t), true, func(path string) (int, string) {
 				resp, body := get(t, address, path)
 				return resp.StatusCode, body
 			})
@@ -336,9 +338,15 @@ func TestServersConfined(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, c.env()...)
+			before := snapshot(t, tree)
 			c.start(t, env, []string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"}).WaitListening(t, address)
+			t.Cleanup(func() {
+				if after := snapshot(t, tree); after != before {
+					t.Errorf("the server changed the read-only tree")
+				}
+			})
 
-			checkSite(t, uid, false, func(path string) (int, string) {
+			checkSite(t, u.php(t), false, func(path string) (int, string) {
 				return http.StatusOK, fcgiGet(t, address, filepath.Join(tree, "public", path))
 			})
 			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine"}, address)

@@ -1,7 +1,6 @@
 package dockerfiles
 
 import (
-	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -59,9 +58,7 @@ func TestApacheUploadLimit(t *testing.T) {
 		dir := t.TempDir()
 		ini, scan := phpIni(t, true)
 		address := closedAddress(t)
-		_, port, _ := net.SplitHostPort(address)
-		env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
-			"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+		env := apacheEnv(t, dir, scan, address)
 		if limit != "" {
 			env = append(env, "PHP_UPLOAD_LIMIT="+limit)
 		}

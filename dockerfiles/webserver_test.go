@@ -241,6 +241,20 @@ func apacheLogs(t *testing.T, dir string) string {
 	return logs
 }
 
+// apacheEnv is the environment of a test's Apache, as the apache image gives its own: its log
+// directory in dir (apacheLogs), the PHP settings of phpIni's scan directory scan with the
+// image's defaults, the port of address as STUDIP_HTTP_PORT; then extra.
+func apacheEnv(t *testing.T, dir, scan, address string, extra ...string) []string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
+		"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+	return append(env, extra...)
+}
+
 // startApache starts Apache with the configuration conf as the image's apache2-foreground
 // does: through Apache's envvars, which read apache/studip-envvars.sh, so that the
 // environment env (PHP_UPLOAD_LIMIT) sets what studip.conf reads; confined by c unless nil.
@@ -296,13 +310,9 @@ func TestApacheServer(t *testing.T) {
 	t.Parallel()
 	root := webTree(t)
 	dir := t.TempDir()
-	logs := apacheLogs(t, dir)
 	ini, scan := phpIni(t, true)
 	address := closedAddress(t) // for Apache to listen on
-	_, port, _ := net.SplitHostPort(address)
-	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port, containerEnv},
-		phpSettingsEnv(t)...)
-	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+	startApache(t, nil, apacheEnv(t, dir, scan, address, containerEnv), apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {
 		resp, body := get(t, address, "/")
