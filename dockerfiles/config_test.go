@@ -33,15 +33,39 @@ func phpIni(t *testing.T, withImageIni bool) (ini, scanDir string) {
 // runPHP runs a PHP script as the images would (phpIni), with the given environment.
 func runPHP(t *testing.T, withImageIni bool, env []string, args ...string) string {
 	t.Helper()
-	php := testutil.LookTool(t, "php")
-	ini, scan := phpIni(t, withImageIni)
-	cmd := exec.Command(php, append([]string{"-c", ini}, args...)...)
-	cmd.Env = append(append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...), env...)
-	out, err := cmd.CombinedOutput()
+	out, err := phpCommand(t, withImageIni, env, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("running php %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// phpCommand is the command runPHP runs.
+func phpCommand(t *testing.T, withImageIni bool, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	php := testutil.LookTool(t, "php")
+	ini, scan := phpIni(t, withImageIni)
+	cmd := exec.Command(php, append([]string{"-c", ini}, args...)...)
+	cmd.Env = append(append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan}, phpSettingsEnv(t)...), env...)
+	return cmd
+}
+
+// TestConfigTemplateSecretFileUnreadable: a NAME_FILE that names no readable file stops
+// config_local.inc.php with an error naming the variable and the path, as the entrypoint's
+// file_env does, rather than setting NAME to nothing.
+func TestConfigTemplateSecretFileUnreadable(t *testing.T) {
+	dir := tempDir(t, 0o755)
+	for name, path := range map[string]string{"missing": filepath.Join(dir, "missing"), "a directory": dir} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := []string{"MYSQL_HOST=db", "MYSQL_PASSWORD_FILE=" + path, "FIXTURE_SERVER=null"}
+			out, err := phpCommand(t, true, env, "testdata/eval-config.php", "common/config_local.inc.php").CombinedOutput()
+			if err == nil {
+				t.Errorf("config_local.inc.php with MYSQL_PASSWORD_FILE=%s: no error:\n%s", path, out)
+			}
+			mustContain(t, string(out), "reading MYSQL_PASSWORD_FILE: "+path+" is not a readable file")
+		})
+	}
 }
 
 // TestConfigTemplateSyntax: php -l on the images' PHP files and the fixtures.

@@ -284,17 +284,21 @@ func confinedWebTree(t *testing.T) (tree, data string) {
 }
 
 // TestServersConfined: Apache with mod_php, and php-fpm, serve the fixture site as an
-// arbitrary uid with group 0, and as www-data, from a read-only tree owned by root, with their run files in a
-// directory of their own (as /run is in the images): PHP runs as that uid and sees the
-// container's environment, Apache serves the picture through the link into the data volume,
-// and the health check is healthy.
+// arbitrary uid with group 0, as www-data, and as root (which they drop to www-data), from a
+// read-only tree owned by root, with their run files in a directory of their own (as /run is
+// in the images): PHP runs as the uid it should and sees the container's environment, Apache
+// serves the picture through the link into the data volume, the health check is healthy, and
+// the tree is left as it was.
 func TestServersConfined(t *testing.T) {
+	root := func(*testing.T) int { return 0 }
 	users := []struct {
-		name     string
-		uid, gid func(*testing.T) int
+		name          string
+		uid, gid, php func(*testing.T) int // php: the uid PHP runs as
 	}{
-		{"arbitrary uid, group 0", func(*testing.T) int { return arbitraryUID }, func(*testing.T) int { return 0 }},
-		{"www-data", webUID, webUID},
+		{"arbitrary uid, group 0", func(*testing.T) int { return arbitraryUID }, root, func(*testing.T) int { return arbitraryUID }},
+		{"www-data", webUID, webUID, webUID},
+		// As the images run by default: the servers drop root to www-data themselves.
+		{"root", root, root, webUID},
 	}
 	for _, u := range users {
 		t.Run("Apache and mod_php, "+u.name, func(t *testing.T) {
@@ -302,24 +306,22 @@ func TestServersConfined(t *testing.T) {
 			tree, data := confinedWebTree(t)
 			uid := u.uid(t)
 			c := newConfinement(t, uid, u.gid(t), tree, data)
-			// Its configuration and pid file: readable and writable by the uid, as /run is;
-			// its logs go to stdout and stderr, as the official image links them.
+			// Its configuration, pid file and logs (links to stdout and stderr): in a directory
+			// readable and writable by the uid, as /run is.
 			run := tempDir(t, 0o777)
-			logs := filepath.Join(run, "log")
-			mustMkdir(t, logs)
-			for name, target := range map[string]string{"error.log": "/dev/stderr", "access.log": "/dev/stdout"} {
-				if err := os.Symlink(target, filepath.Join(logs, name)); err != nil {
-					t.Fatal(err)
-				}
-			}
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			_, port, _ := net.SplitHostPort(address)
-			env := append(append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan,
-				"STUDIP_HTTP_PORT=" + port, containerEnv}, phpSettingsEnv(t)...), c.env()...)
+			env := apacheEnv(t, run, scan, address, append([]string{containerEnv}, c.env()...)...)
+			before := snapshot(t, tree)
 			startApache(t, c, env, apacheConfig(t, run, tree, ini)).WaitListening(t, address)
+			t.Cleanup(func() {
+				if after := snapshot(t, tree); after != before {
+					t.Errorf("the server changed the read-only tree")
+				}
+			})
 
-			checkSite(t, uid, true, func(path string) (int, string) {
+			checkSite(t, u.php(t), true, func(path string) (int, string) {
 				resp, body := get(t, address, path)
 				return resp.StatusCode, body
 			})
@@ -336,9 +338,15 @@ func TestServersConfined(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, c.env()...)
+			before := snapshot(t, tree)
 			c.start(t, env, []string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"}).WaitListening(t, address)
+			t.Cleanup(func() {
+				if after := snapshot(t, tree); after != before {
+					t.Errorf("the server changed the read-only tree")
+				}
+			})
 
-			checkSite(t, uid, false, func(path string) (int, string) {
+			checkSite(t, u.php(t), false, func(path string) (int, string) {
 				return http.StatusOK, fcgiGet(t, address, filepath.Join(tree, "public", path))
 			})
 			out, code := healthcheck(t, []string{"STUDIP_IMAGE_BASE=fpm-alpine"}, address)
@@ -397,7 +405,7 @@ func TestCronConfined(t *testing.T) {
 			t.Errorf("%s ran as uid %d, want %d", run.command, run.uid, arbitraryUID)
 		}
 	}
-	if state, err := os.ReadFile(heartbeat); err != nil || !strings.Contains("running\nidle\n", string(state)) {
+	if state, err := os.ReadFile(heartbeat); err != nil || (string(state) != "running\n" && string(state) != "idle\n") {
 		t.Errorf("the heartbeat holds %q (%v)", state, err)
 	}
 }
@@ -415,29 +423,32 @@ func TestEntrypointConfinedTreeWithoutConfig(t *testing.T) {
 }
 
 // TestEntrypointConfinedHTTPPort: for Apache, STUDIP_HTTP_PORT must be a port, and as a user
-// other than root a port that needs root (below the kernel's first unprivileged one) gets a
-// warning that says what to set; the start goes on (some runtimes allow it).
+// other than root a port that needs root (below the kernel's first unprivileged port, which
+// the test gives the entrypoint in a file of its own) gets a warning that says what to set;
+// the start goes on (some runtimes allow it).
 func TestEntrypointConfinedHTTPPort(t *testing.T) {
-	first := 1024
-	if dt, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
-		fmt.Sscan(string(dt), &first)
-	}
 	cases := []struct {
 		name, port string
+		first      string // the first unprivileged port
 		warns      bool
 		fails      string
 	}{
-		{name: "80, the default", port: "", warns: first > 80},
-		{name: "8080", port: "8080", warns: first > 8080},
-		{name: "not a number", port: "http", fails: "reading STUDIP_HTTP_PORT: 'http' is not a whole number"},
-		{name: "out of range", port: "70000", fails: "reading STUDIP_HTTP_PORT: 70000 is not a port"},
+		{name: "80, the default, ports below 1024 need root", port: "", first: "1024", warns: true},
+		{name: "80, the runtime allows every port (as Docker does)", port: "", first: "0"},
+		{name: "8080", port: "8080", first: "1024"},
+		{name: "1024, the first unprivileged one", port: "1024", first: "1024"},
+		{name: "not a number", port: "http", first: "1024", fails: "reading STUDIP_HTTP_PORT: 'http' is not a whole number"},
+		{name: "out of range", port: "70000", first: "1024", fails: "reading STUDIP_HTTP_PORT: 70000 is not a port"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			db := newDatabase(t)
 			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
-			r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, tempDir(t, 0o775)), db, fixtureLog(t), "STUDIP_HTTP_PORT="+c.port)
+			first := filepath.Join(tempDir(t, 0o755), "ip_unprivileged_port_start")
+			testutil.WriteFile(t, first, c.first+"\n")
+			r := startConfinedEntrypoint(t, newConfinement(t, arbitraryUID, 0, tree, tempDir(t, 0o775)), db, fixtureLog(t),
+				"STUDIP_HTTP_PORT="+c.port, "STUDIP_TEST_UNPRIVILEGED_PORT_START="+first)
 			if !r.checkEnd(c.fails) {
 				return
 			}
@@ -449,5 +460,73 @@ func TestEntrypointConfinedHTTPPort(t *testing.T) {
 				mustNotContain(t, r.output.String(), warning)
 			}
 		})
+	}
+}
+
+// TestEntrypointRootThenConfined: a data volume that a container started as root set up (on a
+// read-only tree: root needs no write into it either) is then writable by an arbitrary uid
+// with group 0: its start succeeds and an upload into data/upload_doc works. A folder of the
+// volume that uid may not write (as older images left them: www-data's alone) stops its start,
+// naming the folder.
+func TestEntrypointRootThenConfined(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		name := "the volume as root left it"
+		if broken {
+			name = "data/upload_doc www-data's alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t)
+			// As a new named volume copies the image's data directory.
+			data := tempDir(t, 0o775)
+			if err := os.Chown(data, webUID(t), 0); err != nil {
+				t.Fatal(err)
+			}
+			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
+			asRoot := newConfinement(t, 0, 0, tree, data)
+			before := snapshot(t, tree)
+			r := startConfinedEntrypoint(t, asRoot, db, fixtureLog(t))
+			r.checkEnd("")
+			mustContain(t, r.output.String(), "installed Stud.IP into database", finalCommandRan)
+			if after := snapshot(t, tree); after != before {
+				t.Errorf("the start as root changed the read-only tree")
+			}
+			upload := filepath.Join(data, "upload_doc")
+			if broken {
+				if err := os.Chown(upload, webUID(t), webUID(t)); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(upload, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			confined := newConfinement(t, arbitraryUID, 0, tree, data)
+			r = startConfinedEntrypoint(t, confined, db, fixtureLog(t))
+			if broken {
+				r.checkEnd(fmt.Sprintf("error: preparing the data directory: %s/data/upload_doc is not writable by uid %d (gid 0)", tree, arbitraryUID))
+				mustNotContain(t, r.output.String(), finalCommandRan)
+				return
+			}
+			r.checkEnd("")
+			mustContain(t, r.output.String(), "installing nothing", finalCommandRan)
+			// As Stud.IP stores an upload: in a folder named by the start of the file's id, made
+			// by the first upload there; here one the server made as www-data after the start
+			// as root (with the umask the entrypoint passes on), and one the uid makes.
+			store := `umask 0002 && mkdir -p "$1/$2" && echo upload >"$1/$2/$2$3"`
+			runConfined(t, newConfinement(t, webUID(t), webUID(t), tree, data), store, upload, "cd", "1")
+			runConfined(t, confined, store, upload, "cd", "2")
+			runConfined(t, confined, store, upload, "ab", "1")
+		})
+	}
+}
+
+// runConfined runs the shell script script with args confined by c, and fails the test when
+// it fails.
+func runConfined(t *testing.T, c *confinement, script string, args ...string) {
+	t.Helper()
+	argv := c.wrap(append([]string{"/bin/sh", "-c", script, "sh"}, args...))
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Errorf("running %q %q as uid %d: %v: %s", script, args, c.uid, err, out)
 	}
 }

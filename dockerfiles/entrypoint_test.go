@@ -252,6 +252,8 @@ func TestEntrypointErrors(t *testing.T) {
 		{name: "a flag of the configuration, mistyped", tree: treeSpec{layout: "6"}, env: with("AUTO_PROXY=ja"), want: "reading AUTO_PROXY: 'ja' is neither true"},
 		{name: "caching flag mistyped", tree: treeSpec{layout: "6"}, env: with("STUDIP_CACHING_ENABLE=enabled"), want: "reading STUDIP_CACHING_ENABLE: 'enabled' is neither true"},
 		{name: "port not a number", tree: treeSpec{layout: "6"}, env: with("MYSQL_PORT=db"), want: "reading MYSQL_PORT: 'db' is not a whole number"},
+		{name: "upload limit not a size", tree: treeSpec{layout: "6"}, env: with("PHP_UPLOAD_LIMIT=1.5G"),
+			want: "error: reading PHP_UPLOAD_LIMIT: '1.5G' is not a size: want digits, optionally followed by K, M or G"},
 		{
 			name: "database unreachable", tree: treeSpec{layout: "6"}, env: with(fmt.Sprint("MYSQL_PORT=", closedPort), "STUDIP_DB_WAIT=2"),
 			want: fmt.Sprintf("error: waiting for the database: 127.0.0.1:%d did not answer within 2 s", closedPort),

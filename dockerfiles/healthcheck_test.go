@@ -390,10 +390,7 @@ func startPageApache(t *testing.T, root string) string {
 	dir := t.TempDir()
 	ini, scan := pageIni(t)
 	address := closedAddress(t) // for Apache to listen on
-	_, port, _ := net.SplitHostPort(address)
-	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port},
-		phpSettingsEnv(t)...)
-	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+	startApache(t, nil, apacheEnv(t, dir, scan, address), apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 	return address
 }
 

@@ -1,7 +1,6 @@
 package dockerfiles
 
 import (
-	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 // PHP_UPLOAD_LIMIT in bytes, and stops Apache's start, naming the variable, on a size PHP
 // would misread.
 func TestApacheRequestBodyLimit(t *testing.T) {
-	sh := testutil.LookTool(t, "sh")
 	cases := []struct {
 		limit string // "": unset
 		want  string // "": refused
@@ -34,14 +32,15 @@ func TestApacheRequestBodyLimit(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.limit, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(sh, "-c", `. apache/studip-envvars.sh && printf %s "$APACHE_LIMIT_REQUEST_BODY"`)
+			argv := append(apacheEnvvars(t), "sh", "-c", `printf %s "$APACHE_LIMIT_REQUEST_BODY"`)
+			cmd := exec.Command(argv[0], argv[1:]...)
 			cmd.Env = []string{"PATH=/usr/bin:/bin"}
 			if c.limit != "" {
 				cmd.Env = append(cmd.Env, "PHP_UPLOAD_LIMIT="+c.limit)
 			}
 			out, err := cmd.CombinedOutput()
 			switch {
-			case c.want == "" && (err == nil || !strings.Contains(string(out), "PHP_UPLOAD_LIMIT="+c.limit+" is not a size")):
+			case c.want == "" && (err == nil || !strings.Contains(string(out), "studip-envvars: error: reading PHP_UPLOAD_LIMIT: '"+c.limit+"' is not a size")):
 				t.Errorf("PHP_UPLOAD_LIMIT=%s: %v, %q; want the start stopped, naming the variable", c.limit, err, out)
 			case c.want != "" && (err != nil || string(out) != c.want):
 				t.Errorf("PHP_UPLOAD_LIMIT=%s: %v, %q; want LimitRequestBody %s", c.limit, err, out, c.want)
@@ -59,9 +58,7 @@ func TestApacheUploadLimit(t *testing.T) {
 		dir := t.TempDir()
 		ini, scan := phpIni(t, true)
 		address := closedAddress(t)
-		_, port, _ := net.SplitHostPort(address)
-		env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
-			"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+		env := apacheEnv(t, dir, scan, address)
 		if limit != "" {
 			env = append(env, "PHP_UPLOAD_LIMIT="+limit)
 		}

@@ -241,6 +241,20 @@ func apacheLogs(t *testing.T, dir string) string {
 	return logs
 }
 
+// apacheEnv is the environment of a test's Apache, as the apache image gives its own: its log
+// directory in dir (apacheLogs), the PHP settings of phpIni's scan directory scan with the
+// image's defaults, the port of address as STUDIP_HTTP_PORT; then extra.
+func apacheEnv(t *testing.T, dir, scan, address string, extra ...string) []string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + apacheLogs(t, dir), "PHP_INI_SCAN_DIR=" + scan,
+		"STUDIP_HTTP_PORT=" + port}, phpSettingsEnv(t)...)
+	return append(env, extra...)
+}
+
 // startApache starts Apache with the configuration conf as the image's apache2-foreground
 // does: through Apache's envvars, which read apache/studip-envvars.sh, so that the
 // environment env (PHP_UPLOAD_LIMIT) sets what studip.conf reads; confined by c unless nil.
@@ -248,15 +262,27 @@ func startApache(t *testing.T, c *confinement, env []string, conf string) *testu
 	t.Helper()
 	apache := testutil.LookTool(t, "apache2")
 	testutil.LookFile(t, phpModule)
-	envvars, err := filepath.Abs("apache/studip-envvars.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	argv := []string{testutil.LookTool(t, "sh"), "-c", `. "$0" && exec "$@"`, envvars, apache, "-f", conf, "-DFOREGROUND"}
+	argv := append(apacheEnvvars(t), apache, "-f", conf, "-DFOREGROUND")
 	if c != nil {
 		return c.start(t, env, argv)
 	}
 	return testutil.StartServer(t, env, argv[0], argv[1:]...)
+}
+
+// apacheEnvvars is the start of a command line that runs the rest of it as Apache's envvars
+// in the apache image does before each start of Apache: with studip-functions.sh and
+// apache/studip-envvars.sh sourced.
+func apacheEnvvars(t *testing.T) []string {
+	t.Helper()
+	var paths []string
+	for _, path := range []string{"common/studip-functions.sh", "apache/studip-envvars.sh"} {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, abs)
+	}
+	return []string{testutil.LookTool(t, "sh"), "-c", `studip_log_name=studip-envvars && . "$0" && . "$1" && shift && exec "$@"`, paths[0], paths[1]}
 }
 
 // get requests path from the server at address and returns the answer with its body.
@@ -284,13 +310,9 @@ func TestApacheServer(t *testing.T) {
 	t.Parallel()
 	root := webTree(t)
 	dir := t.TempDir()
-	logs := apacheLogs(t, dir)
 	ini, scan := phpIni(t, true)
 	address := closedAddress(t) // for Apache to listen on
-	_, port, _ := net.SplitHostPort(address)
-	env := append([]string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "APACHE_LOG_DIR=" + logs, "PHP_INI_SCAN_DIR=" + scan, "STUDIP_HTTP_PORT=" + port, containerEnv},
-		phpSettingsEnv(t)...)
-	startApache(t, nil, env, apacheConfig(t, dir, root, ini)).WaitListening(t, address)
+	startApache(t, nil, apacheEnv(t, dir, scan, address, containerEnv), apacheConfig(t, dir, root, ini)).WaitListening(t, address)
 
 	t.Run("PHP sees the environment", func(t *testing.T) {
 		resp, body := get(t, address, "/")

@@ -26,13 +26,14 @@ var notRunInImage = map[string]string{
 	"common/debian-php-extensions.sh": "runs at build time, bind-mounted into the Dockerfiles' RUN",
 }
 
-// setElsewhere are upper-case names the files read that no one configures: the system or a
-// base image sets them.
+// setElsewhere are upper-case names the files read that no one configures: the system, a
+// base image or the tests alone set them.
 var setElsewhere = map[string]string{
-	"APACHE_LOG_DIR": "set by Debian's /etc/apache2/envvars, which apache2-foreground loads",
-	"HOME":           "set by the system for every process",
-	"PATH":           "set by the system for every process",
-	"PWD":            "set by the shell",
+	"APACHE_LOG_DIR":                      "set by Debian's /etc/apache2/envvars, which apache2-foreground loads",
+	"HOME":                                "set by the system for every process",
+	"PATH":                                "set by the system for every process",
+	"PWD":                                 "set by the shell",
+	"STUDIP_TEST_UNPRIVILEGED_PORT_START": "set by dockerfiles' tests alone, for the kernel's first unprivileged port (docker-entrypoint.sh)",
 }
 
 // byName are the shell functions whose first argument names the variables they read, with
@@ -40,6 +41,7 @@ var setElsewhere = map[string]string{
 var byName = map[string][]string{
 	"studip_flag":   {""},
 	"studip_number": {""},
+	"studip_size":   {""},
 	"file_env":      {"", "_FILE"},
 }
 

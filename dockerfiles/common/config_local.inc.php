@@ -27,8 +27,14 @@ foreach (getenv() as $studip_image_name => $studip_image_file) {
     // envvars: MYSQL_HOST MYSQL_USER MYSQL_PASSWORD MYSQL_DATABASE STUDIP_CONFIG_<NAME>
     if (preg_match('/^(MYSQL_(?:HOST|USER|PASSWORD|DATABASE)|STUDIP_CONFIG_\w+)_FILE$/', $studip_image_name, $studip_image_match)
         && $studip_image_file !== '' && $studip_image_env($studip_image_match[1]) === null) {
+        // As file_env: a file that cannot be read stops here, rather than giving an empty value.
+        $studip_image_value = is_file($studip_image_file) && is_readable($studip_image_file)
+            ? @file_get_contents($studip_image_file) : false;
+        if ($studip_image_value === false) {
+            throw new RuntimeException("reading {$studip_image_name}: {$studip_image_file} is not a readable file");
+        }
         // Trailing newlines dropped, as the entrypoint's shell does.
-        $studip_image_value = rtrim((string) file_get_contents($studip_image_file), "\n");
+        $studip_image_value = rtrim($studip_image_value, "\n");
         putenv($studip_image_match[1] . '=' . $studip_image_value);
         $_ENV[$studip_image_match[1]] = $studip_image_value;
     }

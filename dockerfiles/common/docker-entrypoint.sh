@@ -7,10 +7,11 @@
 #   4. waits for the database (and warns when its sql_mode is strict),
 #   5. under a database lock (studip-lock.sh): installs Stud.IP's dumps into an empty database,
 #      with AUTO_MIGRATE runs the migrations, and runs the hooks in /docker-entrypoint.d.
-# It runs as root (then it hands the data volume to www-data and runs Stud.IP's console and
-# the hooks as www-data) or as any other user (--user, an arbitrary uid with group 0 as on
-# OpenShift), and writes nothing outside the data volume and /tmp when the tree is complete
-# (the images ship both config files), so that the root filesystem may be read-only.
+# It runs as root (then it hands the data volume to www-data and group 0, and runs Stud.IP's
+# console and the hooks as www-data) or as any other user (--user, an arbitrary uid with
+# group 0 as on OpenShift), and writes nothing outside the data volume and /tmp when the tree
+# is complete (the images ship both config files), so that the root filesystem may be
+# read-only.
 # Any other command (php -v, sh, studip-healthcheck) runs at once, with none of this.
 # The variables it reads are listed in docs/image-contract.md ("Environment variables").
 #
@@ -73,6 +74,8 @@ check_environment() {
     # Read by config_local.inc.php, which would take a typo for off: checked here.
     studip_flag AUTO_PROXY || :
     studip_flag STUDIP_CACHING_ENABLE || :
+    # Read by studip.ini and (in bytes) by Apache: checked here, before Apache's start.
+    studip_size PHP_UPLOAD_LIMIT >/dev/null
     [ -d "$STUDIP_ROOT" ] || studip_fail "checking the environment: STUDIP_ROOT $STUDIP_ROOT is not a directory"
     STUDIP_CONFIG_TEMPLATE=${STUDIP_CONFIG_TEMPLATE:-/usr/local/share/studip/config_local.inc.php}
     data=$STUDIP_ROOT/data
@@ -92,7 +95,10 @@ check_http_port() {
         studip_fail "reading STUDIP_HTTP_PORT: $port is not a port (1 to 65535)"
     fi
     [ -z "$is_root" ] || return 0
-    first=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null) || first=1024
+    # STUDIP_TEST_UNPRIVILEGED_PORT_START is for the tests alone: a file standing in for the
+    # kernel's, so that they see both answers on any machine. No image sets it.
+    first=$(cat "${STUDIP_TEST_UNPRIVILEGED_PORT_START:-/proc/sys/net/ipv4/ip_unprivileged_port_start}" 2>/dev/null) ||
+        first=1024
     [ "$port" -lt "$first" ] || return 0
     alarm warning "APACHE CANNOT LISTEN ON PORT $port" "it runs as uid $(id -u), and ports below $first need root" \
         "here: set STUDIP_HTTP_PORT=8080 (and send the Service or the published port there)"
@@ -144,35 +150,49 @@ link_and_seed() {
         elif ! copy_new "$from" "$to"; then
             continue
         fi
-        [ -z "$is_root" ] || chown -h "$studip_web_user:$studip_web_user" "$to"
+        [ -z "$is_root" ] || chown -h "$studip_web_user:0" "$to"
     done
     studip_log "seeded data/$1 from seed/$1 (files already there are kept)"
 }
 
+# The folders of the data volume that Stud.IP writes.
+data_dirs='archiv assets_cache extern_config media_cache oer oer_logos pictures plugins_packages upload_doc'
+
 prepare_data_directory() {
     local dir
+    # As on OpenShift, where the uid is arbitrary and the group 0: what this start and the
+    # server create in the volume is writable by the group, and so by the next uid of group 0.
+    umask 0002
     mkdir -p "$data" || studip_fail "preparing the data directory: cannot create $data"
     if [ -z "$is_root" ]; then
         [ -w "$data" ] || studip_fail "preparing the data directory: $data is not writable by uid $(id -u)" \
             "(gid $(id -g)); make it writable by that user or group (Kubernetes: fsGroup)"
-        # As on OpenShift, where the uid is arbitrary and the group 0: what this start and the
-        # server create in the volume stays writable by the group, and so by the next uid.
-        umask 0002
     fi
-    for dir in archiv assets_cache extern_config media_cache oer oer_logos pictures plugins_packages upload_doc; do
+    for dir in $data_dirs; do
         mkdir -p "$data/$dir"
+        # A folder made by a container that ran as root under an older image is www-data's alone.
+        if [ -z "$is_root" ] && { [ ! -w "$data/$dir" ] || [ ! -x "$data/$dir" ]; }; then
+            studip_fail "preparing the data directory: $data/$dir is not writable by uid $(id -u) (gid $(id -g));" \
+                "as root, run chgrp -R 0 $data && chmod -R g+rwX $data once (or start once as root with this image)"
+        fi
     done
     link_and_seed pictures
     link_and_seed plugins_packages
     [ -n "$is_root" ] || return 0
-    # Only the top of the volume is checked on each start: a volume whose top is owned by
-    # someone else (a new bind mount, a backup restored as root) is handed over once, whole.
-    if [ -n "$(find "$data" -prune ! -user "$studip_web_user")" ]; then
-        studip_log "giving $data to $studip_web_user (once: its owner was not $studip_web_user)"
-        chown -R "$studip_web_user:$studip_web_user" "$data"
+    # As root, the volume goes to www-data with group 0, group-writable, its folders setgid so
+    # that what the server (www-data) makes in them is group 0's too: a later start as an
+    # arbitrary uid with group 0 may write all of it. Only the top of the volume is checked on
+    # each start: a volume whose top is not so (a new bind mount, a backup restored as root,
+    # one of an older image, whose folders were www-data's alone) is handed over once, whole.
+    if [ -n "$(find "$data" -prune \( ! -user "$studip_web_user" -o ! -group 0 -o ! -perm -2020 \))" ]; then
+        studip_log "giving $data to $studip_web_user and group 0, group-writable (once: it was not)"
+        chown -R "$studip_web_user:0" "$data"
+        chmod -R g+rwX "$data"
+        find "$data" -type d -exec chmod g+s {} +
     else
-        find "$data" -mindepth 1 -maxdepth 1 ! -user "$studip_web_user" \
-            -exec chown "$studip_web_user:$studip_web_user" {} +
+        find "$data" -mindepth 1 -maxdepth 1 \( ! -user "$studip_web_user" -o ! -group 0 \) \
+            -exec chown "$studip_web_user:0" {} +
+        find "$data" -mindepth 1 -maxdepth 1 -type d ! -perm -2070 -exec chmod g+rwxs {} +
     fi
 }
 

@@ -39,6 +39,26 @@ studip_number() {
     printf '%s\n' "$value"
 }
 
+# studip_size NAME prints the size in the variable NAME, as PHP reads one (digits, optionally
+# followed by K, M or G in either case), in bytes, 0 when it is unset or empty; it stops on
+# anything else, which PHP would misread.
+studip_size() {
+    local value number
+    eval "value=\${$1:-0}"
+    number=${value%[KkMmGg]}
+    case $number in
+        '' | *[!0-9]* | 0?*)
+            studip_fail "reading $1: '$value' is not a size: want digits, optionally followed by K, M or G"
+            ;;
+    esac
+    case ${value#"$number"} in
+        '') echo "$number" ;;
+        [Kk]) echo "$((number * 1024))" ;;
+        [Mm]) echo "$((number * 1024 * 1024))" ;;
+        [Gg]) echo "$((number * 1024 * 1024 * 1024))" ;;
+    esac
+}
+
 # file_env NAME: NAME may be given as the name of a file that holds its value, in NAME_FILE
 # (a Docker or Kubernetes secret), as in the official images. Then NAME is set to the file's
 # contents (without trailing newlines, as $(cat) reads it) and exported, and NAME_FILE unset,
