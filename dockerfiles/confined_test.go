@@ -143,6 +143,19 @@ func startConfinedEntrypoint(t *testing.T, c *confinement, db *database, logFile
 	return startScriptIn(t, c, env, []string{db.password}, "docker-entrypoint.sh", serverArgs...)
 }
 
+// watchTree snapshots tree now; the check it returns fails t if tree has changed since,
+// naming who changed it.
+func watchTree(t *testing.T, tree string) func(who string) {
+	t.Helper()
+	before := snapshot(t, tree)
+	return func(who string) {
+		t.Helper()
+		if snapshot(t, tree) != before {
+			t.Errorf("%s changed the read-only tree", who)
+		}
+	}
+}
+
 // snapshot lists every file of a tree with its mode, size and time of change, to tell that
 // nothing in it changed.
 func snapshot(t *testing.T, root string) string {
@@ -202,15 +215,13 @@ func TestEntrypointConfined(t *testing.T) {
 			start := func(tree string, wants ...string) {
 				t.Helper()
 				confined := newConfinement(t, c.uid, c.gid, tree, data)
-				before := snapshot(t, tree)
+				unchanged := watchTree(t, tree)
 				r := startConfinedEntrypoint(t, confined, db, log, env...)
 				if code := r.wait(); code != 0 {
 					t.Fatalf("exit code %d", code)
 				}
 				mustContain(t, r.output.String(), append(wants, "keeping config/config_local.inc.php", "keeping config/config.inc.php", finalCommandRan)...)
-				if after := snapshot(t, tree); after != before {
-					t.Errorf("the start changed the read-only tree")
-				}
+				unchanged("the start")
 			}
 
 			v1 := newTree(t, treeSpec{layout: "6", migrations: []string{"001_add_news.sql"}, imageLayout: true, imageConfig: true})
@@ -313,13 +324,9 @@ func TestServersConfined(t *testing.T) {
 			address := closedAddress(t)
 			_, port, _ := net.SplitHostPort(address)
 			env := apacheEnv(t, run, scan, address, append([]string{containerEnv}, c.env()...)...)
-			before := snapshot(t, tree)
+			unchanged := watchTree(t, tree)
 			startApache(t, c, env, apacheConfig(t, run, tree, ini)).WaitListening(t, address)
-			t.Cleanup(func() {
-				if after := snapshot(t, tree); after != before {
-					t.Errorf("the server changed the read-only tree")
-				}
-			})
+			t.Cleanup(func() { unchanged("the server") })
 
 			checkSite(t, u.php(t), true, func(path string) (int, string) {
 				resp, body := get(t, address, path)
@@ -338,13 +345,9 @@ func TestServersConfined(t *testing.T) {
 			ini, scan := phpIni(t, true)
 			address := closedAddress(t)
 			env := append([]string{"PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR=" + scan, containerEnv}, c.env()...)
-			before := snapshot(t, tree)
+			unchanged := watchTree(t, tree)
 			c.start(t, env, []string{fpm, "-c", ini, "-y", fpmConfig(t, run, address, true), "-F"}).WaitListening(t, address)
-			t.Cleanup(func() {
-				if after := snapshot(t, tree); after != before {
-					t.Errorf("the server changed the read-only tree")
-				}
-			})
+			t.Cleanup(func() { unchanged("the server") })
 
 			checkSite(t, u.php(t), false, func(path string) (int, string) {
 				return http.StatusOK, fcgiGet(t, address, filepath.Join(tree, "public", path))
@@ -484,13 +487,11 @@ func TestEntrypointRootThenConfined(t *testing.T) {
 			}
 			tree := newTree(t, treeSpec{layout: "6", imageLayout: true, imageConfig: true})
 			asRoot := newConfinement(t, 0, 0, tree, data)
-			before := snapshot(t, tree)
+			unchanged := watchTree(t, tree)
 			r := startConfinedEntrypoint(t, asRoot, db, fixtureLog(t))
 			r.checkEnd("")
 			mustContain(t, r.output.String(), "installed Stud.IP into database", finalCommandRan)
-			if after := snapshot(t, tree); after != before {
-				t.Errorf("the start as root changed the read-only tree")
-			}
+			unchanged("the start as root")
 			upload := filepath.Join(data, "upload_doc")
 			if broken {
 				if err := os.Chown(upload, webUID(t), webUID(t)); err != nil {
