@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -51,14 +49,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("reading versions file: %w", err)
-	}
-	f, err := versions.Parse(bytes.NewReader(data))
-	if verr, ok := errors.AsType[*versions.Error](err); ok {
-		verr.File = file
-	}
+	f, data, err := versions.LoadData(file)
 	if err != nil {
 		return err
 	}
@@ -87,7 +78,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 		}
 		return behind
 	}
-	ed, err := editReleases(file, data, releases)
+	ed, err := editReleases(file, data, f, releases)
 	if err != nil {
 		return err
 	}

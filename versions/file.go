@@ -94,15 +94,24 @@ func (p Problem) In(file string) string {
 // Load reads and validates the versions file at path; problems are reported as path:LINE.
 // A file that cannot be read is a *FileError.
 func Load(path string) (*File, error) {
+	f, _, err := LoadData(path)
+	return f, err
+}
+
+// LoadData is Load that also returns the file's bytes, for a caller that edits them.
+func LoadData(path string) (*File, []byte, error) {
 	data, err := ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := Parse(bytes.NewReader(data))
 	if verr, ok := errors.AsType[*Error](err); ok {
 		verr.File = path
 	}
-	return f, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, data, nil
 }
 
 // Parse reads and validates a versions file. An invalid file yields an *Error listing every
