@@ -109,11 +109,7 @@ func joinTargets(p *plan.Plan) string {
 // sourceVersion is the --version that a Stud.IP checkout stands in for: the release line of
 // the versions file that its version belongs to, or nightly for a line above all of them
 // (Stud.IP's main and its feature branches).
-func sourceVersion(file, dir string) (string, error) {
-	f, err := versions.Load(file)
-	if err != nil {
-		return "", err
-	}
+func sourceVersion(f *versions.File, dir string) (string, error) {
 	if _, err := existingDir("--source", dir); err != nil {
 		return "", err
 	}
@@ -210,19 +206,23 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 // With --source and no --version, the checkout selects the line it belongs to.
 func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
 	var opts pipelines.Options
-	if pf.source != "" && len(pf.versions) == 0 {
-		v, err := sourceVersion(pf.file, pf.source)
+	filter, f, err := pf.read()
+	if err != nil {
+		return nil, opts, err
+	}
+	if pf.source != "" && len(filter.Versions) == 0 {
+		v, err := sourceVersion(f, pf.source)
 		if err != nil {
 			return nil, opts, err
 		}
-		pf.versions = []string{v}
+		filter.Versions = []string{v}
 		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.command, pf.source, v)
 	}
 	pins, err := pf.pins()
 	if err != nil {
 		return nil, opts, err
 	}
-	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror, Commits: pins})
+	p, err := pf.plan(e, f, filter, plan.Options{Mirror: pf.mirror, Commits: pins})
 	if pinErr, ok := errors.AsType[*plan.PinError](err); ok {
 		return nil, opts, usagef("--ref-commit: %v", pinErr)
 	}
