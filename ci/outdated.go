@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -53,7 +52,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	updates, err := upstream.Propose(ctx, upstream.Git{URL: f.Source}, f, upstream.RuntimeOptions{Now: now(ctx)})
+	updates, err := upstream.Propose(ctx, upstream.Git{URL: f.Source}, f, upstream.RuntimeOptions{Now: e.now()})
 	if err != nil {
 		return err
 	}
@@ -105,18 +104,4 @@ func releaseArgs(r release) string {
 		s += " --node " + r.opts.Node
 	}
 	return s
-}
-
-type nowKey struct{}
-
-// withNow makes `ci outdated` judge end of life as of t: how the tests fix the day.
-func withNow(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, nowKey{}, t)
-}
-
-func now(ctx context.Context) time.Time {
-	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
-		return t
-	}
-	return time.Now()
 }

@@ -66,8 +66,8 @@ func outdatedFile(t *testing.T, dir, url string) string {
 func runOutdatedOn(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
-	code = run(withNow(context.Background(), outdatedDay), append([]string{"outdated"}, args...), e)
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return outdatedDay }}
+	code = run(context.Background(), append([]string{"outdated"}, args...), e)
 	return code, out.String(), errOut.String()
 }
 
