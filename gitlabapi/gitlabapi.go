@@ -69,9 +69,12 @@ type Outcome struct {
 func (c *Client) Propose(ctx context.Context, p Proposal) (Outcome, error) {
 	var out Outcome
 	var open, closed []MergeRequest
-	for state, list := range map[string]*[]MergeRequest{"opened": &open, "closed": &closed} {
-		q := url.Values{"state": {state}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
-		if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, list); err != nil {
+	for _, s := range []struct {
+		state string
+		list  *[]MergeRequest
+	}{{"opened", &open}, {"closed", &closed}} {
+		q := url.Values{"state": {s.state}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
+		if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, s.list); err != nil {
 			return out, err
 		}
 	}
