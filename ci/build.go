@@ -49,7 +49,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if pub != nil && len(p.Targets) != 1 {
-		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), joinTargets(p))
+		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), strings.Join(strs(p.Targets), ", "))
 	}
 	steps := pipelines.Steps{Publish: pub}
 	if *export != "" {
@@ -96,14 +96,6 @@ func checkPushRef(ref string) error {
 		return usagef("--push %q has no tag; write REGISTRY/REPOSITORY:TAG", ref)
 	}
 	return nil
-}
-
-func joinTargets(p *plan.Plan) string {
-	names := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		names[i] = t.String()
-	}
-	return strings.Join(names, ", ")
 }
 
 // sourceVersion is the --version that a Stud.IP checkout stands in for: the release line of
