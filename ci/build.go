@@ -133,7 +133,6 @@ func sourceVersion(f *versions.File, dir string) (string, error) {
 // pipelineFlags are the flags of the commands that run the pipelines.
 type pipelineFlags struct {
 	*planFlags
-	command     string // "ci build", for messages
 	source      string
 	dockerfiles string
 	mirror      string
@@ -178,7 +177,6 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pf.command = fs.Name()
 	if err := plan.CheckMirror(pf.mirror); err != nil {
 		if fs.Changed("mirror") {
 			return usagef("--mirror: %v", err)
@@ -208,7 +206,7 @@ func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
 			return nil, opts, err
 		}
 		filter.Versions = []string{v}
-		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.command, pf.source, v)
+		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.fs.Name(), pf.source, v)
 	}
 	pins, err := pf.pins()
 	if err != nil {
