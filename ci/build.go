@@ -120,7 +120,7 @@ func sourceVersion(f *versions.File, dir string) (string, error) {
 			nightly = true
 		case e.Version.Minor() == line:
 			return line, nil
-		case versions.MustParseVersion(line+".0").Compare(e.Version) <= 0:
+		case upstream.CompareLines(line, e.Version.Minor()) < 0:
 			above = false
 		}
 	}
