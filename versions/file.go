@@ -155,7 +155,7 @@ func (p *parser) file(data []byte) *File {
 		return nil
 	}
 	root := doc.Content[0]
-	keys := p.mapping(root, "", "repository", "source", "platforms", "bases", "versions", "tests")
+	keys := p.mapping(root, "the file", "", "repository", "source", "platforms", "bases", "versions", "tests")
 	if keys == nil {
 		return nil
 	}
@@ -186,16 +186,10 @@ func (p *parser) file(data []byte) *File {
 	return f
 }
 
-// mapping returns the values of n's keys, reporting unknown and repeated keys.
-func (p *parser) mapping(n *yaml.Node, subject string, known ...string) map[string]*yaml.Node {
+// mapping returns the values of n's keys, reporting unknown and repeated keys; what names
+// n in the message that it is no mapping ("an entry").
+func (p *parser) mapping(n *yaml.Node, what, subject string, known ...string) map[string]*yaml.Node {
 	if n.Kind != yaml.MappingNode {
-		what := "the file"
-		switch {
-		case strings.HasPrefix(subject, "test image"):
-			what = "a test image"
-		case subject != "":
-			what = "an entry"
-		}
 		p.add(n, subject, "%s must be a mapping of keys (%s)", what, strings.Join(known, ", "))
 		return nil
 	}
@@ -374,7 +368,7 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	before := len(p.problems)
 	e.Line = n.Line
 	subject := entryName(n, i)
-	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases", "assets")
+	keys := p.mapping(n, "an entry", subject, "version", "nightly", "ref", "php", "node", "platforms", "bases", "assets")
 	if keys == nil {
 		return e, false
 	}
@@ -508,7 +502,7 @@ func (p *parser) tests(n *yaml.Node) []Test {
 	first := map[string]int{} // PHP -> line of its test image
 	for i, item := range p.list(n, "", "tests", `{php: "8.3", node: "22"}`) {
 		subject := testName(item, i)
-		keys := p.mapping(item, subject, "php", "node")
+		keys := p.mapping(item, "a test image", subject, "php", "node")
 		if keys == nil {
 			continue
 		}
