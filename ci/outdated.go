@@ -44,7 +44,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 	var bot *mergeRequestBot
 	if *mr {
 		var err error
-		if bot, err = newMergeRequestBot(e); err != nil {
+		if bot, err = newMergeRequestBot(e, file); err != nil {
 			return err
 		}
 	}
