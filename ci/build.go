@@ -49,7 +49,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if pub != nil && len(p.Targets) != 1 {
-		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), joinTargets(p))
+		return usagef("--push pushes one target's images, but %d are selected (%s); narrow with --version and --base", len(p.Targets), strings.Join(strs(p.Targets), ", "))
 	}
 	steps := pipelines.Steps{Publish: pub}
 	if *export != "" {
@@ -98,22 +98,10 @@ func checkPushRef(ref string) error {
 	return nil
 }
 
-func joinTargets(p *plan.Plan) string {
-	names := make([]string, len(p.Targets))
-	for i, t := range p.Targets {
-		names[i] = t.String()
-	}
-	return strings.Join(names, ", ")
-}
-
 // sourceVersion is the --version that a Stud.IP checkout stands in for: the release line of
 // the versions file that its version belongs to, or nightly for a line above all of them
 // (Stud.IP's main and its feature branches).
-func sourceVersion(file, dir string) (string, error) {
-	f, err := versions.Load(file)
-	if err != nil {
-		return "", err
-	}
+func sourceVersion(f *versions.File, dir string) (string, error) {
 	if _, err := existingDir("--source", dir); err != nil {
 		return "", err
 	}
@@ -132,7 +120,7 @@ func sourceVersion(file, dir string) (string, error) {
 			nightly = true
 		case e.Version.Minor() == line:
 			return line, nil
-		case versions.MustParseVersion(line+".0").Compare(e.Version) <= 0:
+		case upstream.CompareLines(line, e.Version.Minor()) < 0:
 			above = false
 		}
 	}
@@ -145,7 +133,6 @@ func sourceVersion(file, dir string) (string, error) {
 // pipelineFlags are the flags of the commands that run the pipelines.
 type pipelineFlags struct {
 	*planFlags
-	command     string // "ci build", for messages
 	source      string
 	dockerfiles string
 	mirror      string
@@ -190,7 +177,6 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pf.command = fs.Name()
 	if err := plan.CheckMirror(pf.mirror); err != nil {
 		if fs.Changed("mirror") {
 			return usagef("--mirror: %v", err)
@@ -210,19 +196,23 @@ func (pf *pipelineFlags) parse(fs *pflag.FlagSet, args []string) error {
 // With --source and no --version, the checkout selects the line it belongs to.
 func (pf *pipelineFlags) load(e *env) (*plan.Plan, pipelines.Options, error) {
 	var opts pipelines.Options
-	if pf.source != "" && len(pf.versions) == 0 {
-		v, err := sourceVersion(pf.file, pf.source)
+	filter, f, err := pf.read()
+	if err != nil {
+		return nil, opts, err
+	}
+	if pf.source != "" && len(filter.Versions) == 0 {
+		v, err := sourceVersion(f, pf.source)
 		if err != nil {
 			return nil, opts, err
 		}
-		pf.versions = []string{v}
-		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.command, pf.source, v)
+		filter.Versions = []string{v}
+		fmt.Fprintf(e.stderr, "%s: --source %s: building it as --version %s\n", pf.fs.Name(), pf.source, v)
 	}
 	pins, err := pf.pins()
 	if err != nil {
 		return nil, opts, err
 	}
-	p, err := pf.planFlags.load(e, plan.Options{Mirror: pf.mirror, Commits: pins})
+	p, err := pf.plan(e, f, filter, plan.Options{Mirror: pf.mirror, Commits: pins})
 	if pinErr, ok := errors.AsType[*plan.PinError](err); ok {
 		return nil, opts, usagef("--ref-commit: %v", pinErr)
 	}

@@ -73,14 +73,26 @@ func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // load reads the versions file and plans the selected targets.
 func (pf *planFlags) load(e *env, opts plan.Options) (*plan.Plan, error) {
+	filter, f, err := pf.read()
+	if err != nil {
+		return nil, err
+	}
+	return pf.plan(e, f, filter, opts)
+}
+
+// read checks the filter flags, then loads the versions file.
+func (pf *planFlags) read() (plan.Filter, *versions.File, error) {
 	filter, err := pf.filter()
 	if err != nil {
-		return nil, err
+		return filter, nil, err
 	}
 	f, err := versions.Load(pf.file)
-	if err != nil {
-		return nil, err
-	}
+	return filter, f, err
+}
+
+// plan plans the targets of f that filter selects.
+func (pf *planFlags) plan(e *env, f *versions.File, filter plan.Filter, opts plan.Options) (*plan.Plan, error) {
+	var err error
 	if opts.Created.IsZero() {
 		if opts.Created, err = sourceDateEpoch(e); err != nil {
 			return nil, err

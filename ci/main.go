@@ -28,7 +28,7 @@ import (
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	now            func() time.Time // today, for the end-of-life warnings of ci check
+	now            func() time.Time // today: ci check warns, ci outdated chooses runtimes, by end of life
 	// remote reads a git repository's refs; nil reads them with git (upstream.Git).
 	remote func(url string) upstream.Resolver
 }

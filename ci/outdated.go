@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -47,22 +44,15 @@ func outdated(ctx context.Context, e *env, args []string) error {
 	var bot *mergeRequestBot
 	if *mr {
 		var err error
-		if bot, err = newMergeRequestBot(e); err != nil {
+		if bot, err = newMergeRequestBot(e, file); err != nil {
 			return err
 		}
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("reading versions file: %w", err)
-	}
-	f, err := versions.Parse(bytes.NewReader(data))
-	if verr, ok := errors.AsType[*versions.Error](err); ok {
-		verr.File = file
-	}
+	f, data, err := versions.LoadData(file)
 	if err != nil {
 		return err
 	}
-	updates, err := upstream.Propose(ctx, upstream.Git{URL: f.Source}, f, upstream.RuntimeOptions{Now: now(ctx)})
+	updates, err := upstream.Propose(ctx, upstream.Git{URL: f.Source}, f, upstream.RuntimeOptions{Now: e.now()})
 	if err != nil {
 		return err
 	}
@@ -87,7 +77,7 @@ func outdated(ctx context.Context, e *env, args []string) error {
 		}
 		return behind
 	}
-	ed, err := editReleases(file, data, releases)
+	ed, err := editReleases(file, data, f, releases)
 	if err != nil {
 		return err
 	}
@@ -114,18 +104,4 @@ func releaseArgs(r release) string {
 		s += " --node " + r.opts.Node
 	}
 	return s
-}
-
-type nowKey struct{}
-
-// withNow makes `ci outdated` judge end of life as of t: how the tests fix the day.
-func withNow(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, nowKey{}, t)
-}
-
-func now(ctx context.Context) time.Time {
-	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
-		return t
-	}
-	return time.Now()
 }

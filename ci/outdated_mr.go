@@ -22,9 +22,12 @@ const (
 type mergeRequestBot struct {
 	client *gitlabapi.Client
 	target string // the default branch
+	path   string // the versions file's path in the repository
 }
 
-func newMergeRequestBot(e *env) (*mergeRequestBot, error) {
+// newMergeRequestBot checks, before anything is read or written, that the environment and
+// the versions file at file allow proposing its edit.
+func newMergeRequestBot(e *env, file string) (*mergeRequestBot, error) {
 	vars := map[string]string{}
 	var missing []string
 	for _, k := range []string{"CI_API_V4_URL", "CI_PROJECT_ID", "CI_DEFAULT_BRANCH", tokenVar} {
@@ -36,9 +39,13 @@ func newMergeRequestBot(e *env) (*mergeRequestBot, error) {
 		return nil, usagef("--merge-request needs %s (GitLab CI sets the CI_ ones; %s is a project access token with the api scope, see docs/release-managers.md)",
 			strings.Join(missing, ", "), tokenVar)
 	}
+	if !filepath.IsLocal(file) {
+		return nil, usagef("--merge-request: --file %s must be a path inside the repository, relative to its root", file)
+	}
 	return &mergeRequestBot{
 		client: &gitlabapi.Client{API: vars["CI_API_V4_URL"], Project: vars["CI_PROJECT_ID"], Token: vars[tokenVar]},
 		target: vars["CI_DEFAULT_BRANCH"],
+		path:   filepath.ToSlash(filepath.Clean(file)),
 	}, nil
 }
 
@@ -50,13 +57,9 @@ type change struct {
 }
 
 func (b *mergeRequestBot) propose(ctx context.Context, e *env, c change) error {
-	path := filepath.ToSlash(filepath.Clean(c.file))
-	if !filepath.IsLocal(c.file) {
-		return usagef("--merge-request: --file %s must be a path inside the repository, relative to its root", c.file)
-	}
 	p := gitlabapi.Proposal{
 		Branch: c.branch(), Target: b.target,
-		Files:         map[string][]byte{path: c.edit.data},
+		Files:         map[string][]byte{b.path: c.edit.data},
 		CommitMessage: c.title() + "\n\n" + c.description(),
 		Title:         c.title(), Description: c.description(),
 		Label: outdatedLabel,

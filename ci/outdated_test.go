@@ -66,8 +66,8 @@ func outdatedFile(t *testing.T, dir, url string) string {
 func runOutdatedOn(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
-	code = run(withNow(context.Background(), outdatedDay), append([]string{"outdated"}, args...), e)
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, now: func() time.Time { return outdatedDay }}
+	code = run(context.Background(), append([]string{"outdated"}, args...), e)
 	return code, out.String(), errOut.String()
 }
 
@@ -75,6 +75,7 @@ func TestOutdated(t *testing.T) {
 	tests := []struct {
 		name     string
 		tags     []upstreamtest.Tag
+		vars     map[string]string
 		args     []string
 		wantCode int
 		golden   string // stdout, with the repository's URL written as SOURCE
@@ -91,6 +92,10 @@ func TestOutdated(t *testing.T) {
 			wantErr: "ci outdated: --merge-request proposes the edit of --apply; pass both"},
 		{name: "merge request without its variables", tags: newReleases, args: []string{"--apply", "--merge-request"}, wantCode: 2,
 			wantErr: "ci outdated: --merge-request needs CI_API_V4_URL, CI_PROJECT_ID, CI_DEFAULT_BRANCH, STUDIP_BOT_TOKEN"},
+		// Refused before the file is edited: the absolute path names no file of the repository.
+		{name: "merge request of a file outside the repository", tags: newReleases, args: []string{"--apply", "--merge-request"}, wantCode: 2,
+			vars:    map[string]string{"CI_API_V4_URL": "https://gitlab.example/api/v4", "CI_PROJECT_ID": "7", "CI_DEFAULT_BRANCH": "main", "STUDIP_BOT_TOKEN": "t"},
+			wantErr: "ci outdated: --merge-request: --file versions.yaml must be a path inside the repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +103,7 @@ func TestOutdated(t *testing.T) {
 			dir := t.TempDir()
 			path := outdatedFile(t, dir, url)
 			before, _ := os.ReadFile(path)
-			code, stdout, stderr := runOutdatedOn(t, nil, append([]string{"--file", path}, tt.args...)...)
+			code, stdout, stderr := runOutdatedOn(t, tt.vars, append([]string{"--file", path}, tt.args...)...)
 			stdout, stderr = strings.ReplaceAll(stdout, path, "versions.yaml"), strings.ReplaceAll(stderr, path, "versions.yaml")
 			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) || tt.wantErr == "" && stderr != "" {
 				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tt.wantCode, tt.wantErr)

@@ -36,11 +36,11 @@ func runRelease(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	data, err := versions.ReadFile(file)
+	before, data, err := versions.LoadData(file)
 	if err != nil {
 		return err
 	}
-	ed, err := editReleases(file, data, []release{{v, opts}})
+	ed, err := editReleases(file, data, before, []release{{v, opts}})
 	if err != nil {
 		return err
 	}
@@ -74,17 +74,10 @@ type releaseEdit struct {
 	droppedTags bool
 }
 
-// editReleases makes the edits of `ci release` on data, the versions file at path file, one
-// release after the other. The file as it is must be valid and plan: its problems are
-// reported at its own lines, and whatever fails after that is the edits' fault.
-func editReleases(file string, data []byte, releases []release) (*releaseEdit, error) {
-	before, err := versions.Parse(bytes.NewReader(data))
-	if verr, ok := errors.AsType[*versions.Error](err); ok {
-		verr.File = file
-	}
-	if err != nil {
-		return nil, err
-	}
+// editReleases makes the edits of `ci release` on data, the versions file at path file as
+// loaded into before, one release after the other. The file as it is must plan; whatever
+// fails after that is the edits' fault.
+func editReleases(file string, data []byte, before *versions.File, releases []release) (*releaseEdit, error) {
 	oldPlan, err := plan.New(before, plan.Options{})
 	if err != nil {
 		return nil, err

@@ -69,9 +69,12 @@ type Outcome struct {
 func (c *Client) Propose(ctx context.Context, p Proposal) (Outcome, error) {
 	var out Outcome
 	var open, closed []MergeRequest
-	for state, list := range map[string]*[]MergeRequest{"opened": &open, "closed": &closed} {
-		q := url.Values{"state": {state}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
-		if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, list); err != nil {
+	for _, s := range []struct {
+		state string
+		list  *[]MergeRequest
+	}{{"opened", &open}, {"closed", &closed}} {
+		q := url.Values{"state": {s.state}, "source_branch": {p.Branch}, "target_branch": {p.Target}}
+		if err := c.do(ctx, http.MethodGet, c.project("merge_requests")+"?"+q.Encode(), nil, s.list); err != nil {
 			return out, err
 		}
 	}
@@ -211,17 +214,20 @@ func (e *Error) Error() string {
 // do sends a request with a JSON body (nil for none) and decodes the answer into out: JSON,
 // or the raw bytes for a *[]byte; nil ignores it.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	fail := func(format string, args ...any) error {
+		return c.redact(fmt.Errorf("GitLab API %s %s: "+format, append([]any{method, path}, args...)...))
+	}
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return fail("%w", err)
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.API, "/")+path, rd)
 	if err != nil {
-		return c.redact(fmt.Errorf("GitLab API %s %s: %w", method, path, err))
+		return fail("%w", err)
 	}
 	req.Header.Set("PRIVATE-TOKEN", c.Token)
 	if body != nil {
@@ -233,12 +239,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return c.redact(fmt.Errorf("GitLab API %s %s: %w", method, path, err))
+		return fail("%w", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
 	if err != nil {
-		return c.redact(fmt.Errorf("GitLab API %s %s: reading the answer: %w", method, path, err))
+		return fail("reading the answer: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.redact(&Error{Method: method, Path: path, Status: resp.StatusCode, Message: apiMessage(data)})
@@ -251,7 +257,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return nil
 	default:
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("GitLab API %s %s: reading the answer: %w", method, path, err)
+			return fail("reading the answer: %w", err)
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package upstream
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,17 +38,7 @@ func (d Dialect) String() string {
 // triple is a release version; a partial version is padded with zeros.
 type triple [3]int
 
-func (a triple) cmp(b triple) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
+func (a triple) cmp(b triple) int { return slices.Compare(a[:], b[:]) }
 
 // bound is one end of a span; unbounded when !set.
 type bound struct {

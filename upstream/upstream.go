@@ -121,16 +121,16 @@ func Behind(f *versions.File, releases []Release) []Update {
 		switch {
 		case have && r.Version.Compare(cur) > 0:
 			out = append(out, Update{Release: r, Line: line, Current: cur})
-		case !have && !highest.IsZero() && compareLines(line, highest.Minor()) > 0:
+		case !have && !highest.IsZero() && CompareLines(line, highest.Minor()) > 0:
 			out = append(out, Update{Release: r, Line: line})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Update) int { return compareLines(b.Line, a.Line) })
+	slices.SortStableFunc(out, func(a, b Update) int { return CompareLines(b.Line, a.Line) })
 	return out
 }
 
-// compareLines orders minor lines "X.Y" numerically.
-func compareLines(a, b string) int {
+// CompareLines orders minor lines "X.Y" (as Line returns them) numerically.
+func CompareLines(a, b string) int {
 	return versions.MustParseVersion(a + ".0").Compare(versions.MustParseVersion(b + ".0"))
 }
 

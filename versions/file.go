@@ -94,15 +94,24 @@ func (p Problem) In(file string) string {
 // Load reads and validates the versions file at path; problems are reported as path:LINE.
 // A file that cannot be read is a *FileError.
 func Load(path string) (*File, error) {
+	f, _, err := LoadData(path)
+	return f, err
+}
+
+// LoadData is Load that also returns the file's bytes, for a caller that edits them.
+func LoadData(path string) (*File, []byte, error) {
 	data, err := ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := Parse(bytes.NewReader(data))
 	if verr, ok := errors.AsType[*Error](err); ok {
 		verr.File = path
 	}
-	return f, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, data, nil
 }
 
 // Parse reads and validates a versions file. An invalid file yields an *Error listing every
@@ -146,7 +155,7 @@ func (p *parser) file(data []byte) *File {
 		return nil
 	}
 	root := doc.Content[0]
-	keys := p.mapping(root, "", "repository", "source", "platforms", "bases", "versions", "tests")
+	keys := p.mapping(root, "the file", "", "repository", "source", "platforms", "bases", "versions", "tests")
 	if keys == nil {
 		return nil
 	}
@@ -177,16 +186,10 @@ func (p *parser) file(data []byte) *File {
 	return f
 }
 
-// mapping returns the values of n's keys, reporting unknown and repeated keys.
-func (p *parser) mapping(n *yaml.Node, subject string, known ...string) map[string]*yaml.Node {
+// mapping returns the values of n's keys, reporting unknown and repeated keys; what names
+// n in the message that it is no mapping ("an entry").
+func (p *parser) mapping(n *yaml.Node, what, subject string, known ...string) map[string]*yaml.Node {
 	if n.Kind != yaml.MappingNode {
-		what := "the file"
-		switch {
-		case strings.HasPrefix(subject, "test image"):
-			what = "a test image"
-		case subject != "":
-			what = "an entry"
-		}
 		p.add(n, subject, "%s must be a mapping of keys (%s)", what, strings.Join(known, ", "))
 		return nil
 	}
@@ -365,7 +368,7 @@ func (p *parser) entry(n *yaml.Node, i int, f *File) (e Entry, ok bool) {
 	before := len(p.problems)
 	e.Line = n.Line
 	subject := entryName(n, i)
-	keys := p.mapping(n, subject, "version", "nightly", "ref", "php", "node", "platforms", "bases", "assets")
+	keys := p.mapping(n, "an entry", subject, "version", "nightly", "ref", "php", "node", "platforms", "bases", "assets")
 	if keys == nil {
 		return e, false
 	}
@@ -499,7 +502,7 @@ func (p *parser) tests(n *yaml.Node) []Test {
 	first := map[string]int{} // PHP -> line of its test image
 	for i, item := range p.list(n, "", "tests", `{php: "8.3", node: "22"}`) {
 		subject := testName(item, i)
-		keys := p.mapping(item, subject, "php", "node")
+		keys := p.mapping(item, "a test image", subject, "php", "node")
 		if keys == nil {
 			continue
 		}
