@@ -54,8 +54,8 @@ studip_config_file_names() {
 }
 
 # check_environment: reads and checks every setting, so that a bad value stops the container
-# before it changes anything. Sets STUDIP_CONFIG_TEMPLATE, data, is_root, db_port, db_wait and
-# the flags demo_data, auto_migrate and migrate_strict.
+# before it changes anything. Sets STUDIP_CONFIG_TEMPLATE, data, hooks, is_root, db_port,
+# db_wait and the flags demo_data, auto_migrate and migrate_strict.
 check_environment() {
     local name value
     read_secrets
@@ -202,10 +202,15 @@ prepare_data_directory() {
 # have both files: this is for trees that lack them.
 write_once() {
     local name="${2#"$STUDIP_ROOT"/}"
-    [ -e "$2" ] || [ -f "$1" ] || studip_fail "writing $name: $1 is missing"
-    [ -e "$2" ] || [ -w "${2%/*}" ] ||
+    if [ -e "$2" ]; then
+        studip_log "keeping $name"
+        return 0
+    fi
+    [ -f "$1" ] || studip_fail "writing $name: $1 is missing"
+    [ -w "${2%/*}" ] ||
         studip_fail "writing $name: ${2%/*} is not writable by uid $(id -u) (a read-only tree?); mount the file there"
-    if [ ! -e "$2" ] && copy_new "$1" "$2"; then
+    # copy_new fails when another container wrote it meanwhile: that one is kept.
+    if copy_new "$1" "$2"; then
         chmod 0644 "$2"
         studip_log "wrote $name from $1"
     else

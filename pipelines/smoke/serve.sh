@@ -61,40 +61,36 @@ still_running() {
 	fail "the server stopped with exit code $code before it was ready"
 }
 
-deadline=$(($(date +%s) + seconds))
-until out=$(check --live); do
-	still_running
-	if [ "$(date +%s)" -ge "$deadline" ]; then
-		fail "no answer within ${seconds}s (the install may hang); last check: $out"
-	fi
-	sleep 2
-done
-echo "$out"
+# poll DEADLINE [--live | --page PATH]: runs check every 2 s until it passes (and prints its
+# output) or DEADLINE (seconds since the epoch) has come (and fails); the last check's
+# output stays in out. Stops the smoke test when the server stops.
+poll() {
+	deadline=$1
+	shift
+	until out=$(check "$@"); do
+		still_running
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 2
+	done
+	echo "$out"
+}
+
+poll "$(($(date +%s) + seconds))" --live ||
+	fail "no answer within ${seconds}s (the install may hang); last check: $out"
 
 broken_at=$(($(date +%s) + grace))
-until out=$(check); do
-	still_running
-	if [ "$(date +%s)" -ge "$broken_at" ]; then
-		# The health check names only the status; the page's check shows the answer.
-		if [ -n "$page" ]; then
-			out="$out
+if ! poll "$broken_at"; then
+	# The health check names only the status; the page's check shows the answer.
+	if [ -n "$page" ]; then
+		out="$out
 $(check --page "$page" || true)"
-		fi
-		fail "broken: the server answers, but not ready, for ${grace}s; last check: $out"
 	fi
-	sleep 2
-done
-echo "$out"
+	fail "broken: the server answers, but not ready, for ${grace}s; last check: $out"
+fi
 
 # The health check passes on a redirect (Apache) or php-fpm's /ping, before, and whether or
 # not, Stud.IP's pages work: the page gets what is left of the warm-up.
 if [ -n "$page" ]; then
-	until out=$(check --page "$page"); do
-		still_running
-		if [ "$(date +%s)" -ge "$broken_at" ]; then
-			fail "broken: the server answers, but $page is no Stud.IP page ${grace}s after its first answer; last check: $out"
-		fi
-		sleep 2
-	done
-	echo "$out"
+	poll "$broken_at" --page "$page" ||
+		fail "broken: the server answers, but $page is no Stud.IP page ${grace}s after its first answer; last check: $out"
 fi
