@@ -318,7 +318,7 @@ func TestDockerfileRuntimeForAnyUser(t *testing.T) {
 				}
 			}
 			all := strings.Join(runs, "\n")
-			for _, step := range []string{"chown www-data:root /var/www/studip/data", "chmod 0775 /var/www/studip/data"} {
+			for _, step := range []string{"chown www-data:root /var/www/studip/data", "chmod 2775 /var/www/studip/data"} {
 				if !strings.Contains(all, step) {
 					t.Errorf("no RUN does %q", step)
 				}
