@@ -92,15 +92,9 @@ func (p *Pipeline) digest(ctx context.Context, ref string, pl dagger.Platform) (
 	}
 	p.mu.Unlock()
 	res.once.Do(func() {
-		var full string
-		full, res.err = p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(ref).ImageRef(ctx)
+		res.digest, res.err = indexDigest(ctx, p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(ref))
 		if res.err != nil {
 			res.err = fmt.Errorf("resolving %s for %s: %w", ref, pl, res.err)
-			return
-		}
-		_, res.digest, ok = strings.Cut(full, "@")
-		if !ok {
-			res.err = fmt.Errorf("resolving %s for %s: the engine answered %q, without a digest", ref, pl, full)
 		}
 	})
 	return res.digest, res.err
