@@ -32,7 +32,7 @@ func (p *Pipeline) identify(ctx context.Context, t plan.Target, pl dagger.Platfo
 		return fail(err)
 	}
 	if t.Source != nil {
-		st, err := p.source(ctx, t) // resolves the stages' images too
+		st, err := p.source(ctx, t)
 		if err != nil {
 			return plan.Resolved{}, "", err
 		}

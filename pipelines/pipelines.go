@@ -263,8 +263,12 @@ func (p *Pipeline) image(ctx context.Context, t plan.Target, pl dagger.Platform)
 		if err != nil {
 			return nil, err
 		}
+		tree, err := p.prepared(ctx, t, src)
+		if err != nil {
+			return nil, err
+		}
 		img = img.
-			WithDirectory(studipRoot, src.tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
+			WithDirectory(studipRoot, tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
 			WithLabel(plan.LabelRevision, src.revision)
 		// A test image, which has no source, is left without one unless the plan sets it.
 		if !slices.ContainsFunc(t.Labels, func(l plan.Label) bool { return l.Key == plan.LabelCreated }) {
