@@ -63,10 +63,10 @@ func (p *Pipeline) stagedRefs(ctx context.Context, t plan.Target, s Stage) ([]st
 // staged pulls t's images from the staging repository, in t.Platforms order: what the
 // platform jobs built from the inputs this job resolves. Each job resolves the base images'
 // digests itself (only the source commit is pinned for the whole pipeline), so a digest that
-// moved in between gives another build ID here, and the image is not found. A platform whose job found the
-// release repository holding its image unchanged staged nothing: that image comes from
-// there. An image found in neither fails t, naming it; a platform job that failed has
-// failed the pipeline already.
+// moved in between gives another build ID here, and the image is not found. A platform
+// whose job found the release repository holding its image unchanged staged nothing: that
+// image comes from there. An image found in neither fails t, naming it; a platform job that
+// failed has failed the pipeline already.
 func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *credentials) ([]*dagger.Container, error) {
 	refs, err := p.stagedRefs(ctx, t, s)
 	if err != nil {
