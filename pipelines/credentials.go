@@ -105,7 +105,7 @@ func registryHost(repository string) string {
 	return "docker.io"
 }
 
-// withTools mounts the Docker config into a tool's container c, readable by its non-root
+// withTools mounts the Docker config into a tool's container ctr, readable by its non-root
 // user, and points the tool at it.
 func (c *credentials) withTools(ctr *dagger.Container) *dagger.Container {
 	return ctr.
