@@ -56,15 +56,15 @@ func (p *Pipeline) credentials(ctx context.Context, pub Publish) (*credentials, 
 			}
 		}
 	}
-	env := map[string]string{"SIGSTORE_ID_TOKEN": pub.Sign.IDToken}
-	if pub.Sign.Key != "" {
+	var env map[string]string
+	switch {
+	case pub.Sign.Key != "":
 		// Even an empty password: without it in its environment cosign would prompt.
 		env = map[string]string{"COSIGN_PRIVATE_KEY": pub.Sign.Key, "COSIGN_PASSWORD": pub.Sign.Password}
+	case pub.Sign.IDToken != "":
+		env = map[string]string{"SIGSTORE_ID_TOKEN": pub.Sign.IDToken}
 	}
 	for name, value := range env {
-		if value == "" && name != "COSIGN_PASSWORD" {
-			continue
-		}
 		if c.signing[name], err = p.secret(ctx, name, value); err != nil {
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func registryHost(repository string) string {
 	return "docker.io"
 }
 
-// withTools mounts the Docker config into a tool's container c, readable by its non-root
+// withTools mounts the Docker config into a tool's container ctr, readable by its non-root
 // user, and points the tool at it.
 func (c *credentials) withTools(ctr *dagger.Container) *dagger.Container {
 	return ctr.

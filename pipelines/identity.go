@@ -32,7 +32,7 @@ func (p *Pipeline) identify(ctx context.Context, t plan.Target, pl dagger.Platfo
 		return fail(err)
 	}
 	if t.Source != nil {
-		st, err := p.source(ctx, t) // resolves the stages' images too
+		st, err := p.source(ctx, t)
 		if err != nil {
 			return plan.Resolved{}, "", err
 		}
@@ -92,15 +92,9 @@ func (p *Pipeline) digest(ctx context.Context, ref string, pl dagger.Platform) (
 	}
 	p.mu.Unlock()
 	res.once.Do(func() {
-		var full string
-		full, res.err = p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(ref).ImageRef(ctx)
+		res.digest, res.err = indexDigest(ctx, p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(ref))
 		if res.err != nil {
 			res.err = fmt.Errorf("resolving %s for %s: %w", ref, pl, res.err)
-			return
-		}
-		_, res.digest, ok = strings.Cut(full, "@")
-		if !ok {
-			res.err = fmt.Errorf("resolving %s for %s: the engine answered %q, without a digest", ref, pl, full)
 		}
 	})
 	return res.digest, res.err
@@ -135,18 +129,10 @@ func (st *sourceStage) identity(ctx context.Context) (string, error) {
 	return d, nil
 }
 
-// created is the creation time of t's images, RFC 3339: the planned one (SOURCE_DATE_EPOCH),
-// else the time of the source commit, so that the same inputs give the same image; "" for
-// a test image without SOURCE_DATE_EPOCH, which has no source to take it from.
+// created is the creation time, RFC 3339, of the images of t built from st when the plan
+// sets none (no SOURCE_DATE_EPOCH): the time of the source commit, so that the same inputs
+// give the same image; "" for a local tree whose commit git cannot tell.
 func (p *Pipeline) created(ctx context.Context, t plan.Target, st *sourceStage) (string, error) {
-	for _, l := range t.Labels {
-		if l.Key == plan.LabelCreated {
-			return l.Value, nil
-		}
-	}
-	if st == nil {
-		return "", nil
-	}
 	st.createdOnce.Do(func() {
 		if st.local {
 			// A maintainer's working copy: its commit's time if git can tell, else none.

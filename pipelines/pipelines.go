@@ -258,21 +258,28 @@ func (p *Pipeline) image(ctx context.Context, t plan.Target, pl dagger.Platform)
 	for _, l := range t.Labels {
 		img = img.WithLabel(l.Key, l.Value)
 	}
-	var src *sourceStage
 	if t.Source != nil {
-		if src, err = p.source(ctx, t); err != nil {
+		src, err := p.source(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		tree, err := p.prepared(ctx, t, src)
+		if err != nil {
 			return nil, err
 		}
 		img = img.
-			WithDirectory(studipRoot, src.tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
+			WithDirectory(studipRoot, tree, dagger.ContainerWithDirectoryOpts{Owner: webUser}).
 			WithLabel(plan.LabelRevision, src.revision)
-	}
-	created, err := p.created(ctx, t, src)
-	if err != nil {
-		return nil, fmt.Errorf("labelling %s: %w", t, err)
-	}
-	if created != "" && !slices.ContainsFunc(t.Labels, func(l plan.Label) bool { return l.Key == plan.LabelCreated }) {
-		img = img.WithLabel(plan.LabelCreated, created)
+		// A test image, which has no source, is left without one unless the plan sets it.
+		if !slices.ContainsFunc(t.Labels, func(l plan.Label) bool { return l.Key == plan.LabelCreated }) {
+			created, err := p.created(ctx, t, src)
+			if err != nil {
+				return nil, fmt.Errorf("labelling %s: %w", t, err)
+			}
+			if created != "" {
+				img = img.WithLabel(plan.LabelCreated, created)
+			}
+		}
 	}
 	return img.WithLabel(plan.LabelBuildID, id), nil
 }

@@ -104,6 +104,12 @@ func TestPublishOfUnchangedTargetsDoesNothing(t *testing.T) {
 	if builds, execs, publishes := work(evals); builds+execs+publishes != 0 {
 		t.Errorf("an unchanged publish ran %d dockerBuild, %d withExec and %d publish, want none", builds, execs, publishes)
 	}
+	// Choosing the asset command reads the tree, which a build needs and the decision not.
+	for _, ev := range evals {
+		if ev.Field == "contents" && ev.Node.Str("path") == "package.json" {
+			t.Errorf("an unchanged publish read %v", ev.Node)
+		}
+	}
 	for _, r := range results {
 		if len(r.Pushed) != 0 {
 			t.Errorf("%s: pushed %v, though every tag points at its index", r.Target, r.Pushed)

@@ -19,16 +19,22 @@ type sourceStage struct {
 	once     sync.Once
 	checkout *dagger.Directory // the tree as checked out
 	local    bool              // checked out from Options.Source
-	tree     *dagger.Directory
-	revision string // the commit the tree was built from, for LabelRevision
+	revision string            // the commit the tree was built from, for LabelRevision
 	err      error
+
+	// The tree with its stages is prepared only when an image is built: deciding whether to
+	// build needs the checkout's identity alone, not its package.json.
+	treeOnce sync.Once
+	tree     *dagger.Directory
+	treeErr  error
 
 	createdOnce sync.Once // the commit's time, read only when an image is built
 	created     string
 	createdErr  error
 }
 
-// source is the tree of t's version, prepared once for all targets that share its Source.
+// source is the checkout of t's version, resolved once for all targets that share its
+// Source.
 func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, error) {
 	// plan.Source holds a slice, so it cannot be a map key itself; %#v renders every field.
 	key := fmt.Sprintf("%#v", *t.Source)
@@ -40,28 +46,37 @@ func (p *Pipeline) source(ctx context.Context, t plan.Target) (*sourceStage, err
 	}
 	p.mu.Unlock()
 	st.once.Do(func() {
-		// The stages pull their images at the digests the build ID names.
-		var node, composer string
-		var command []string
-		if st.checkout, st.revision, st.err = p.checkout(ctx, *t.Source); st.err != nil {
-			return
-		}
-		if command, st.err = assetCommand(ctx, st.checkout, *t.Source); st.err != nil {
-			return
-		}
-		if node, st.err = p.pinnedNative(ctx, t.Source.NodeImage); st.err != nil {
-			return
-		}
-		if composer, st.err = p.pinnedNative(ctx, t.Source.ComposerImage); st.err != nil {
-			return
-		}
+		st.checkout, st.revision, st.err = p.checkout(ctx, *t.Source)
 		st.local = p.opts.Source != ""
-		st.tree = layout(st.checkout, p.assets(st.checkout, node, command), p.dependencies(st.checkout, composer))
 	})
 	if st.err != nil {
 		return nil, fmt.Errorf("preparing the source of %s: %w", t, st.err)
 	}
 	return st, nil
+}
+
+// prepared is the tree of st as it goes into t's images, its stages set up once for all
+// targets that share t's Source.
+func (p *Pipeline) prepared(ctx context.Context, t plan.Target, st *sourceStage) (*dagger.Directory, error) {
+	st.treeOnce.Do(func() {
+		// The stages pull their images at the digests the build ID names.
+		var node, composer string
+		var command []string
+		if command, st.treeErr = assetCommand(ctx, st.checkout, *t.Source); st.treeErr != nil {
+			return
+		}
+		if node, st.treeErr = p.pinnedNative(ctx, t.Source.NodeImage); st.treeErr != nil {
+			return
+		}
+		if composer, st.treeErr = p.pinnedNative(ctx, t.Source.ComposerImage); st.treeErr != nil {
+			return
+		}
+		st.tree = layout(st.checkout, p.assets(st.checkout, node, command), p.dependencies(st.checkout, composer))
+	})
+	if st.treeErr != nil {
+		return nil, fmt.Errorf("preparing the source of %s: %w", t, st.treeErr)
+	}
+	return st.tree, nil
 }
 
 // checkout is the Stud.IP tree of s and its commit: the local checkout of Options.Source if

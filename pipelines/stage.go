@@ -63,10 +63,10 @@ func (p *Pipeline) stagedRefs(ctx context.Context, t plan.Target, s Stage) ([]st
 // staged pulls t's images from the staging repository, in t.Platforms order: what the
 // platform jobs built from the inputs this job resolves. Each job resolves the base images'
 // digests itself (only the source commit is pinned for the whole pipeline), so a digest that
-// moved in between gives another build ID here, and the image is not found. A platform whose job found the
-// release repository holding its image unchanged staged nothing: that image comes from
-// there. An image found in neither fails t, naming it; a platform job that failed has
-// failed the pipeline already.
+// moved in between gives another build ID here, and the image is not found. A platform
+// whose job found the release repository holding its image unchanged staged nothing: that
+// image comes from there. An image found in neither fails t, naming it; a platform job that
+// failed has failed the pipeline already.
 func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *credentials) ([]*dagger.Container, error) {
 	refs, err := p.stagedRefs(ctx, t, s)
 	if err != nil {
@@ -76,15 +76,10 @@ func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *cr
 	images := make([]*dagger.Container, len(refs))
 	for i, ref := range refs {
 		pl := platformOf(t.Platforms[i])
-		c := p.dag.Container(dagger.ContainerOpts{Platform: pl})
-		if creds != nil {
-			c = c.WithRegistryAuth(ref, s.Username, creds.stage)
-		}
-		id := strings.TrimPrefix(ref, s.Repository+":")
-		if images[i] = c.From(ref); holds(ctx, images[i], id) {
+		if images[i] = p.fromStage(ref, pl, s, creds); holds(ctx, images[i], s, ref) {
 			continue
 		}
-		if images[i] = p.pull(released, pl, creds); holds(ctx, images[i], id) {
+		if images[i] = p.pull(released, pl, creds); holds(ctx, images[i], s, ref) {
 			continue
 		}
 		return nil, fmt.Errorf("assembling %s: no image of %s staged as %s, nor released as %s: its platform job failed, or built other inputs than this job resolves "+
@@ -93,10 +88,20 @@ func (p *Pipeline) staged(ctx context.Context, t plan.Target, s Stage, creds *cr
 	return images, nil
 }
 
-// holds says whether img can be read and has the build ID whose hex digits are id.
-func holds(ctx context.Context, img *dagger.Container, id string) bool {
+// fromStage is the image staged as ref for platform pl, read with the staging login if any.
+func (p *Pipeline) fromStage(ref string, pl dagger.Platform, s Stage, creds *credentials) *dagger.Container {
+	c := p.dag.Container(dagger.ContainerOpts{Platform: pl})
+	if creds != nil {
+		c = c.WithRegistryAuth(ref, s.Username, creds.stage)
+	}
+	return c.From(ref)
+}
+
+// holds says whether img can be read and has the build ID that ref, a reference of the
+// staging repository s, is tagged with.
+func holds(ctx context.Context, img *dagger.Container, s Stage, ref string) bool {
 	got, err := img.Label(ctx, plan.LabelBuildID)
-	return err == nil && got == "sha256:"+id
+	return err == nil && got == "sha256:"+strings.TrimPrefix(ref, s.Repository+":")
 }
 
 // allStaged says whether every image of t is in the staging repository already, so that a
@@ -107,11 +112,7 @@ func (p *Pipeline) allStaged(ctx context.Context, t plan.Target, s Stage, creds 
 		return false, err
 	}
 	for i, ref := range refs {
-		c := p.dag.Container(dagger.ContainerOpts{Platform: platformOf(t.Platforms[i])})
-		if creds != nil {
-			c = c.WithRegistryAuth(ref, s.Username, creds.stage)
-		}
-		if id, err := c.From(ref).Label(ctx, plan.LabelBuildID); err != nil || s.ref(id) != ref {
+		if !holds(ctx, p.fromStage(ref, platformOf(t.Platforms[i]), s, creds), s, ref) {
 			return false, nil
 		}
 	}

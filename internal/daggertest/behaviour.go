@@ -25,8 +25,8 @@ func (e *Engine) Reached() []*Node {
 // once: a command that two images share is one run.
 func (e *Engine) Runs(prefix ...string) []*Node {
 	var out []*Node
-	for _, n := range e.Reached() {
-		if args := n.Command(); n.Field == "withExec" && len(args) >= len(prefix) && slices.Equal(args[:len(prefix)], prefix) {
+	for _, n := range e.reached("withExec") {
+		if args := n.Command(); len(args) >= len(prefix) && slices.Equal(args[:len(prefix)], prefix) {
 			out = append(out, n)
 		}
 	}
@@ -34,10 +34,13 @@ func (e *Engine) Runs(prefix ...string) []*Node {
 }
 
 // DockerBuilds are the Docker builds the engine ran for the successful evaluations.
-func (e *Engine) DockerBuilds() []*Node {
+func (e *Engine) DockerBuilds() []*Node { return e.reached("dockerBuild") }
+
+// reached are the nodes of Reached that call field.
+func (e *Engine) reached(field string) []*Node {
 	var out []*Node
 	for _, n := range e.Reached() {
-		if n.Field == "dockerBuild" {
+		if n.Field == field {
 			out = append(out, n)
 		}
 	}
@@ -48,8 +51,8 @@ func (e *Engine) DockerBuilds() []*Node {
 // evaluations, each once; base images of Docker builds are their build arguments.
 func (e *Engine) Pulls() []string {
 	var out []string
-	for _, n := range e.Reached() {
-		if n.Field == "from" && !slices.Contains(out, n.Str("address")) {
+	for _, n := range e.reached("from") {
+		if !slices.Contains(out, n.Str("address")) {
 			out = append(out, n.Str("address"))
 		}
 	}
@@ -132,15 +135,7 @@ func (e *Engine) Exports() []Export {
 }
 
 // Secrets are the secrets the successful evaluations depended on.
-func (e *Engine) Secrets() []*Node {
-	var out []*Node
-	for _, n := range e.Reached() {
-		if n.Field == "setSecret" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func (e *Engine) Secrets() []*Node { return e.reached("setSecret") }
 
 // Requests are the requests whose query text contains s: how often s went to the engine.
 func (e *Engine) Requests(s string) []string {

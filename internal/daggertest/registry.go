@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 )
@@ -102,20 +103,8 @@ func (e *Engine) pulled(n *Node) (string, Image, error) {
 
 // label answers a container's label: set on the way, else the pulled image's.
 func (e *Engine) label(n *Node, name string) (string, error) {
-	for c := n; c != nil; c = c.Parent {
-		switch c.Field {
-		case "withLabel":
-			if c.Str("name") == name {
-				return c.Str("value"), nil
-			}
-		case "from":
-			_, img, err := e.pulled(c)
-			return img.Labels[name], err
-		case "dockerBuild":
-			return "", nil
-		}
-	}
-	return "", nil
+	labels, err := e.labels(n)
+	return labels[name], err
 }
 
 // imageRef answers the reference with digest of an image just pulled.
@@ -135,28 +124,30 @@ func (e *Engine) imageRef(n *Node) (string, error) {
 // labels, under address and the index's digest.
 func (e *Engine) record(address, digest string, images []*Node) {
 	for _, n := range images {
-		e.setImage(address, n.Platform(), Image{Digest: digest, Labels: e.labels(n)})
+		labels, _ := e.labels(n) // an unreadable pull leaves no labels to record
+		e.setImage(address, n.Platform(), Image{Digest: digest, Labels: labels})
 	}
 }
 
 // labels are the labels of container n: those of the image it was pulled from, if any, and
-// those set on its way since.
-func (e *Engine) labels(n *Node) map[string]string {
+// those set on its way since; the error is the pull's, as reading a label pulls the image.
+func (e *Engine) labels(n *Node) (map[string]string, error) {
 	labels := map[string]string{}
+	var err error
 	for _, c := range n.Chain() {
 		switch c.Field {
 		case "from":
-			labels = map[string]string{}
-			if _, img, err := e.pulled(c); err == nil {
-				for k, v := range img.Labels {
-					labels[k] = v
-				}
+			var img Image
+			_, img, err = e.pulled(c)
+			labels = maps.Clone(img.Labels)
+			if labels == nil {
+				labels = map[string]string{}
 			}
 		case "dockerBuild":
-			labels = map[string]string{}
+			labels, err = map[string]string{}, nil
 		case "withLabel":
 			labels[c.Str("name")] = c.Str("value")
 		}
 	}
-	return labels
+	return labels, err
 }
